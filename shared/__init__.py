@@ -1,0 +1,1 @@
+"""The claim schema package every claimflow process imports."""

@@ -1,0 +1,15 @@
+"""Alembic environment: runs migrations on the engine claimflow hands it."""
+from alembic import context
+
+from shared.db.engine import make_engine
+from shared.db.models import Base
+
+config = context.config
+engine = config.attributes.get("engine") or make_engine(config.get_main_option("sqlalchemy.url"))
+
+with engine.connect() as connection:
+    context.configure(connection=connection, target_metadata=Base.metadata,
+                      render_as_batch=connection.dialect.name == "sqlite")
+    with context.begin_transaction():
+        context.run_migrations()
+    connection.commit()

@@ -1,0 +1,156 @@
+"""SQLAlchemy 2 models: the inbox of raw events, claims, their events and history,
+quarantine and the outbox. PostgreSQL is the source of truth; the broker is transport."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from shared.db.types import Document, Key, UTCDateTime
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class InboxEvent(Base):
+    """A channel event exactly as it arrived, written before anyone is told "accepted".
+
+    ``status``: pending → registered | merged | quarantined | ignored (an automatic reply)."""
+    __tablename__ = "inbox_events"
+    __table_args__ = (
+        UniqueConstraint("source", "event_id", name="uq_inbox_source_event"),
+        Index("ix_inbox_stage", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Key, primary_key=True)
+    source: Mapped[str] = mapped_column(String(100))
+    event_id: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(32))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    claim_id: Mapped[int | None] = mapped_column(ForeignKey("claims.id"))
+    accepted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+    claim: Mapped["Claim | None"] = relationship()
+
+
+class Claim(Base):
+    __tablename__ = "claims"
+    __table_args__ = (
+        Index("ix_claims_stage", "status", "id"),
+        Index("ix_claims_email", "customer_email"),
+        Index("ix_claims_phone", "customer_phone"),
+        Index("ix_claims_order", "order_ref"),
+    )
+
+    id: Mapped[int] = mapped_column(Key, primary_key=True)
+    claim_number: Mapped[str] = mapped_column(String(32), unique=True)
+    status: Mapped[str] = mapped_column(String(24))
+    channel: Mapped[str] = mapped_column(String(32))
+    category: Mapped[str | None] = mapped_column(String(64))
+    department: Mapped[str | None] = mapped_column(String(64))
+    priority: Mapped[str] = mapped_column(String(16), default="normal")
+    confidence: Mapped[float | None] = mapped_column(Float)
+    customer_name: Mapped[str | None] = mapped_column(Text)
+    customer_email: Mapped[str | None] = mapped_column(String(320))
+    customer_phone: Mapped[str | None] = mapped_column(String(32))
+    order_ref: Mapped[str | None] = mapped_column(String(64))
+    sku: Mapped[str | None] = mapped_column(String(128))
+    purchase_date: Mapped[date | None] = mapped_column(Date)
+    subject: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text)
+    desired_resolution: Mapped[str | None] = mapped_column(String(32))
+    language: Mapped[str | None] = mapped_column(String(8))
+    details: Mapped[dict] = mapped_column(Document, default=dict)   # attachments, channel ids, evidence
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    routed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_response_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closure_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+
+    events: Mapped[list["ClaimEvent"]] = relationship(back_populates="claim", order_by="ClaimEvent.id")
+
+
+class ClaimEvent(Base):
+    """Which inbox event belongs to which claim. Unique on the event: no event is in two claims."""
+    __tablename__ = "claim_events"
+
+    id: Mapped[int] = mapped_column(Key, primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
+    inbox_id: Mapped[int] = mapped_column(ForeignKey("inbox_events.id"), unique=True)
+    source: Mapped[str] = mapped_column(String(100))
+    event_id: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(20))            # primary | merged
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    claim: Mapped[Claim] = relationship(back_populates="events")
+
+
+class ClaimHistory(Base):
+    """Append-only: every transition with who, when and why (triggers refuse UPDATE and DELETE)."""
+    __tablename__ = "claim_history"
+
+    id: Mapped[int] = mapped_column(Key, primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(40))
+    from_status: Mapped[str | None] = mapped_column(String(24))
+    to_status: Mapped[str | None] = mapped_column(String(24))
+    reason: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict] = mapped_column(Document, default=dict)
+
+    claim: Mapped[Claim] = relationship()
+
+
+class QuarantinedEvent(Base):
+    """An event that cannot become a claim, kept whole with a reason code and a message."""
+    __tablename__ = "quarantine"
+
+    id: Mapped[int] = mapped_column(Key, primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)   # sha256 of the body
+    source: Mapped[str | None] = mapped_column(String(100))
+    event_id: Mapped[str | None] = mapped_column(String(200))
+    channel: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(String(40), index=True)
+    message: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    inbox_id: Mapped[int | None] = mapped_column(ForeignKey("inbox_events.id"), unique=True)
+    quarantined_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class OutboxMessage(Base):
+    """A message caused by a state change, written in the same transaction; a relay
+    publishes it after commit and stamps ``published_at``."""
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_unpublished", "id", postgresql_where=text("published_at IS NULL"),
+              sqlite_where=text("published_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(Key, primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(64), unique=True)
+    topic: Mapped[str] = mapped_column(String(40))         # "department"
+    routing_key: Mapped[str] = mapped_column(String(100))  # the department
+    claim_id: Mapped[int | None] = mapped_column(ForeignKey("claims.id"), index=True)
+    payload: Mapped[dict] = mapped_column(Document)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ClaimNumberCounter(Base):
+    """Per-year claim number counter, used where the database has no sequences (SQLite)."""
+    __tablename__ = "claim_number_counters"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(Key, default=0)

@@ -1,0 +1,1 @@
+"""Broker choice, department queues (kombu) and the outbox relay."""

@@ -1,0 +1,62 @@
+"""The departments' durable queues: ``<prefix><department>`` bound on one direct exchange,
+plain JSON messages that any team can consume with any AMQP or kombu client."""
+from __future__ import annotations
+
+import json
+import threading
+
+from kombu import Connection, Exchange, Queue
+
+
+class DepartmentQueues:
+    """Publishes claim messages to department queues. Thread-safe; connects on first use."""
+
+    def __init__(self, url: str, exchange: str, queue_prefix: str, departments: list[str]):
+        self.url = url
+        self.exchange = Exchange(exchange, type="direct", durable=True)
+        self.queues = {d: Queue(queue_prefix + d, self.exchange, routing_key=d, durable=True)
+                       for d in departments}
+        self._lock = threading.Lock()
+        self._connection: Connection | None = None
+        self._producer = None
+
+    def queue_name(self, department: str) -> str:
+        return self.queues[department].name
+
+    def _transport_options(self) -> dict:
+        return {"confirm_publish": True} if self.url.startswith("amqp") else {}
+
+    def _connect(self):
+        if self._producer is None:
+            self._connection = Connection(self.url, transport_options=self._transport_options())
+            self._connection.ensure_connection(max_retries=3)
+            channel = self._connection.channel()
+            for queue in self.queues.values():      # declared up front: nothing routed is dropped
+                queue.bind(channel).declare()
+            self._producer = self._connection.Producer(channel, exchange=self.exchange)
+        return self._producer
+
+    def publish(self, department: str, body: dict, message_id: str) -> None:
+        if department not in self.queues:
+            raise KeyError(f"no queue for department {department!r}")
+        payload = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+        with self._lock:
+            try:
+                self._connect().publish(payload, routing_key=department, content_type="application/json",
+                                        content_encoding="utf-8", delivery_mode=2, message_id=message_id,
+                                        headers={"schema": body.get("schema"), "version": body.get("version")})
+            except Exception:
+                self._reset()
+                raise
+
+    def _reset(self) -> None:
+        if self._connection is not None:
+            try:
+                self._connection.release()
+            except Exception:   # noqa: BLE001 - a broken connection may fail to close; it is dropped anyway
+                pass
+        self._connection = self._producer = None
+
+    def close(self) -> None:
+        with self._lock:
+            self._reset()

@@ -1,0 +1,1 @@
+"""structlog set-up and every metric, defined once."""

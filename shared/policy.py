@@ -1,0 +1,157 @@
+"""Loads the retailer's policy file: categories, departments, keywords, priority rules,
+deadlines and the business calendar (``policy.md``). Read once at start-up."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import time
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class PolicyError(ValueError):
+    """The policy file is unusable: says which part and why."""
+
+
+@dataclass(frozen=True)
+class Keyword:
+    words: tuple[str, ...]     # lower-case stems (or exact words), consecutive
+    weight: float = 1.0
+    exact: bool = False
+
+    @classmethod
+    def parse(cls, spec: str) -> "Keyword":
+        weight, exact = 1.0, False
+        spec = spec.strip()
+        if spec.startswith("!"):
+            weight, spec = 3.0, spec[1:]
+        if spec.startswith("="):
+            exact, spec = True, spec[1:]
+        words = tuple(_fold(spec).split())
+        if not words:
+            raise PolicyError(f"empty keyword {spec!r}")
+        return cls(words, weight, exact)
+
+
+@dataclass(frozen=True)
+class Category:
+    name: str
+    department: str
+    keywords: tuple[Keyword, ...]
+
+
+@dataclass(frozen=True)
+class Calendar:
+    timezone: str
+    working_days: frozenset[int]          # 0 = Monday
+    opens: time
+    closes: time
+
+
+@dataclass(frozen=True)
+class DeadlinePolicy:
+    first_response_business_hours: float
+    decision_days: dict[str, int]
+    closure_days: int
+
+    def decision_days_for(self, resolution: str | None) -> int:
+        return self.decision_days.get(resolution or "other", self.decision_days["other"])
+
+
+@dataclass(frozen=True)
+class Policy:
+    departments: dict[str, str]
+    categories: dict[str, Category]
+    fallback_category: str
+    high_priority_keywords: tuple[Keyword, ...]
+    repeat_customer_is_high: bool
+    deadlines: DeadlinePolicy
+    calendar: Calendar
+    source: str = field(default="", compare=False)
+
+    def department_of(self, category: str) -> str:
+        return self.categories[category].department
+
+
+def _fold(text: str) -> str:
+    return text.lower().replace("ё", "е")
+
+
+def _keywords(spec: dict | list | None, where: str) -> tuple[Keyword, ...]:
+    if spec is None:
+        return ()
+    items = [k for lang in spec.values() for k in lang] if isinstance(spec, dict) else list(spec)
+    try:
+        return tuple(Keyword.parse(str(k)) for k in items)
+    except PolicyError as e:
+        raise PolicyError(f"{where}: {e}") from None
+
+
+def _time(text: str, where: str) -> time:
+    try:
+        return time.fromisoformat(str(text))
+    except ValueError:
+        raise PolicyError(f"{where}: {text!r} is not a time like 09:00") from None
+
+
+def parse_policy(doc: dict, source: str = "") -> Policy:
+    if not isinstance(doc, dict):
+        raise PolicyError(f"{source}: the policy must be a YAML mapping")
+    try:
+        departments = {str(k): str((v or {}).get("title", k)) for k, v in doc["departments"].items()}
+        categories = {}
+        for name, spec in doc["categories"].items():
+            dept = spec["department"]
+            if dept not in departments:
+                raise PolicyError(f"category {name}: department {dept!r} is not among departments")
+            categories[name] = Category(name, dept, _keywords(spec.get("keywords"), f"category {name}"))
+        fallback = doc.get("fallback_category") or next(iter(categories))
+        if fallback not in categories:
+            raise PolicyError(f"fallback_category {fallback!r} is not a category")
+        prio = doc.get("priority") or {}
+        dl = doc["deadlines"]
+        decision_days = {str(k): int(v) for k, v in dl["decision_days"].items()}
+        if "other" not in decision_days:
+            raise PolicyError("deadlines.decision_days needs an 'other' entry")
+        cal = doc.get("calendar") or {}
+        opens, closes = cal.get("working_hours", ["09:00", "18:00"])
+        days = cal.get("working_days", list(DAY_NAMES[:5]))
+        bad = [d for d in days if d not in DAY_NAMES]
+        if bad:
+            raise PolicyError(f"calendar.working_days: unknown day(s) {bad}; use {', '.join(DAY_NAMES)}")
+        calendar = Calendar(str(cal.get("timezone", "UTC")), frozenset(DAY_NAMES.index(d) for d in days),
+                            _time(opens, "calendar.working_hours"), _time(closes, "calendar.working_hours"))
+        if calendar.opens >= calendar.closes:
+            raise PolicyError("calendar.working_hours: the day must open before it closes")
+        return Policy(
+            departments=departments,
+            categories=categories,
+            fallback_category=fallback,
+            high_priority_keywords=_keywords(prio.get("high_keywords"), "priority.high_keywords"),
+            repeat_customer_is_high=bool(prio.get("repeat_customer_is_high", True)),
+            deadlines=DeadlinePolicy(float(dl["first_response_business_hours"]), decision_days,
+                                     int(dl["closure_days"])),
+            calendar=calendar,
+            source=source,
+        )
+    except KeyError as e:
+        raise PolicyError(f"{source}: missing section {e.args[0]!r}") from None
+    except (TypeError, AttributeError, ValueError) as e:
+        if isinstance(e, PolicyError):
+            raise
+        raise PolicyError(f"{source}: {e}") from None
+
+
+def load_policy(path: Path | None = None) -> Policy:
+    """The policy at ``path``, or the bundled default."""
+    if path is None:
+        text = resources.files("shared").joinpath("data/policy.yaml").read_text(encoding="utf-8")
+        return parse_policy(yaml.safe_load(text), "bundled default policy")
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as e:
+        raise PolicyError(f"cannot read policy file {path}: {e.strerror}") from None
+    return parse_policy(yaml.safe_load(text), str(path))

@@ -1,0 +1,64 @@
+"""The one reader of ``CLAIMFLOW_*`` environment variables.
+
+Nothing else in claimflow looks at the environment: every process builds one
+:class:`Settings` and hands it to :func:`shared.bootstrap.bootstrap`.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+EMBEDDED_DATABASE_URL = "sqlite:///claimflow.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CLAIMFLOW_", extra="ignore")
+
+    # --- where state lives -------------------------------------------------------------
+    database_url: str = Field(EMBEDDED_DATABASE_URL,
+                              description="SQLAlchemy URL; PostgreSQL in production "
+                                          "(postgresql+psycopg://…), a SQLite file by default")
+    broker_url: str | None = Field(None, description="redis://… or amqp://…; unset: in-process stub broker")
+    department_queue_url: str | None = Field(
+        None, description="kombu URL of the department queues; default: the broker, or the database "
+                          "through kombu's SQLAlchemy transport on the embedded default")
+
+    # --- names (tests give each run its own) ---------------------------------------------
+    queue_prefix: str = Field("claimflow.", description="prefix of the workers' dramatiq queues")
+    department_exchange: str = Field("claims", description="kombu exchange of the department queues")
+    department_queue_prefix: str = Field("claims.", description="department queue = prefix + department")
+    redis_namespace: str = Field("dramatiq", description="key namespace of dramatiq's Redis broker")
+
+    # --- policy -------------------------------------------------------------------------
+    policy_file: Path | None = Field(None, description="the retailer's policy YAML; default: the bundled one")
+    default_region: str = Field("RU", description="region for phone numbers written without a country code")
+    timezone: str = Field("Europe/Moscow", description="time zone of the business calendar")
+
+    # --- limits and tuning --------------------------------------------------------------
+    max_event_bytes: int = Field(256 * 1024, description="larger envelopes are quarantined as oversize")
+    batch_size: int = Field(100, description="events per intake message and per database transaction")
+    worker_threads: int = Field(4, description="threads per worker process")
+    queue_prefetch: int = Field(64, description="messages a worker holds in advance (Redis broker)")
+    max_retries: int = Field(5, description="dramatiq retries of a failed batch before dead-lettering")
+    redrive_after_seconds: float = Field(15.0, description="work untouched this long is re-driven from the database")
+    redrive_interval_seconds: float = Field(5.0, description="how often each worker looks for stuck work")
+    metrics_port: int | None = Field(None, description="port of a worker's /metrics; default per worker, 0 disables")
+
+    # --- logging ------------------------------------------------------------------------
+    log_level: str = Field("INFO")
+    log_format: str = Field("auto", description="json, console, or auto (json unless on a terminal)")
+
+    @property
+    def embedded(self) -> bool:
+        """True when no broker is configured: the in-process stub broker and in-process workers."""
+        return not self.broker_url
+
+    @property
+    def effective_department_queue_url(self) -> str:
+        if self.department_queue_url:
+            return self.department_queue_url
+        if self.broker_url:
+            return self.broker_url
+        return "sqla+" + self.database_url
