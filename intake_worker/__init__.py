@@ -1,0 +1,1 @@
+"""Intake: normalise, validate, quarantine, deduplicate and register channel events."""

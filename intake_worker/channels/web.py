@@ -1,0 +1,73 @@
+"""The web shop's claim form (``events.md``, channel ``web``)."""
+from __future__ import annotations
+
+from datetime import date
+
+from intake_worker.contacts import canonical_order_ref, guess_language, normalise_email, normalise_phone
+from shared.schema import (Attachment, Customer, Envelope, NormalisedClaim, QuarantineReason, Rejection,
+                           Resolution)
+
+TEXT_FIELDS = ("name", "email", "phone", "order_number", "purchase_date", "sku", "subject",
+               "description", "desired_resolution", "locale")
+R = QuarantineReason
+
+
+def _clean(value) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _date(value) -> date | None:
+    try:
+        return date.fromisoformat(value.strip()) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _attachments(items) -> tuple[Attachment, ...] | None:
+    if items is None:
+        return ()
+    if not isinstance(items, list) or not all(isinstance(a, dict) for a in items):
+        return None
+    return tuple(Attachment(filename=_clean(a.get("filename")), content_type=_clean(a.get("content_type")),
+                            url=_clean(a.get("url")), size=a.get("size") if isinstance(a.get("size"), int)
+                            else None) for a in items)
+
+
+def normalise(envelope: Envelope, context) -> NormalisedClaim | Rejection:
+    p = envelope.payload
+    wrong = [f for f in TEXT_FIELDS if p.get(f) is not None and not isinstance(p.get(f), (str, int))]
+    if wrong:
+        return Rejection(reason=R.BAD_PAYLOAD, message=f"web form fields {', '.join(wrong)} must be text")
+    attachments = _attachments(p.get("attachments"))
+    if attachments is None:
+        return Rejection(reason=R.BAD_PAYLOAD, message="attachments must be a list of objects")
+    description, subject = _clean(p.get("description")), _clean(p.get("subject"))
+    if not description:
+        return Rejection(reason=R.EMPTY_DESCRIPTION, message="the form's description is empty: nothing says "
+                                                             "what the problem is")
+    email = normalise_email(p.get("email"))
+    phone = normalise_phone(_clean(p.get("phone")), context.default_region)
+    if not email and not phone:
+        return Rejection(reason=R.NO_CONTACT, message="the form has neither a usable e-mail nor a phone number, "
+                                                      "so nobody can answer the customer")
+    wanted = _clean(p.get("desired_resolution"))
+    resolution = wanted.lower() if wanted and wanted.lower() in {r.value for r in Resolution} else None
+    return NormalisedClaim(
+        event_id=envelope.event_id,
+        source=envelope.source,
+        channel=envelope.channel,
+        received_at=envelope.received_at,
+        customer=Customer(name=_clean(p.get("name")), email=email, phone=phone),
+        order_ref=canonical_order_ref(p.get("order_number")),
+        sku=_clean(p.get("sku")),
+        purchase_date=_date(p.get("purchase_date")),
+        subject=subject,
+        description=description,
+        desired_resolution=resolution,
+        attachments=attachments,
+        language=guess_language(f"{subject or ''} {description}", p.get("locale")),
+        channel_ids={"form_event_id": envelope.event_id},
+    )

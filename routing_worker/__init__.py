@@ -1,0 +1,1 @@
+"""Routing: classify a registered claim, assign its department queue, set its deadlines."""

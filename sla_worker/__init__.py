@@ -1,0 +1,1 @@
+"""SLA: deadline arithmetic, business calendars and the escalation ladder."""
