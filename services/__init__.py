@@ -1,0 +1,1 @@
+"""Entry points: the ``claimflow`` command line, the worker runner and (later) the HTTP services."""

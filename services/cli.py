@@ -1,0 +1,138 @@
+"""The ``claimflow`` command line (``../shared/contracts/cli.md``)."""
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+
+import click
+
+from shared.settings import Settings
+
+
+def _app(settings: Settings | None = None, **kwargs):
+    from shared.bootstrap import bootstrap
+    return bootstrap(settings or Settings(), **kwargs)
+
+
+def _fail(message: str, code: int = 1):
+    click.echo(f"claimflow: {message}", err=True)
+    sys.exit(code)
+
+
+@click.group(help="claimflow: a claims pipeline for retailers — intake, dedupe, routing, SLA, notifications.")
+def main() -> None:
+    pass
+
+
+@main.command(help="Run the whole pipeline on the bundled sample events, on the embedded default.")
+@click.option("--database", type=click.Path(dir_okay=False, path_type=Path), default=Path("claimflow-demo.db"),
+              show_default=True, help="the demo's SQLite file (recreated on each run)")
+@click.option("--events", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="a JSON Lines file of channel events instead of the bundled ones")
+def demo(database: Path, events: Path | None) -> None:
+    from services.demo import run_demo
+    run_demo(database, events)
+
+
+@main.command(help="Feed a JSON Lines file of channel events through the configured pipeline and wait.")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--timeout", type=float, default=600, show_default=True, help="seconds to wait for the workers")
+def replay(file: Path, timeout: float) -> None:
+    from services.pipeline_run import run_replay
+    from services.replay import ReplayTimeout
+    app = _app()
+    try:
+        report = run_replay(app, file, timeout=timeout, progress=True)
+    except ReplayTimeout as e:
+        _fail(str(e), 3)
+    finally:
+        app.close()
+    click.echo(json.dumps(report.as_dict()))
+
+
+@main.group(help="Claims.")
+def claims() -> None:
+    pass
+
+
+@claims.command("export", help="Write every claim, one JSON object per line, to standard output.")
+def claims_export() -> None:
+    from services.export import export_claims
+    _echo_lines(export_claims)
+
+
+@main.group(help="Quarantined events.")
+def quarantine() -> None:
+    pass
+
+
+@quarantine.command("list", help="Write every quarantined event, one JSON object per line.")
+def quarantine_list() -> None:
+    from services.export import list_quarantine
+    _echo_lines(list_quarantine)
+
+
+def _echo_lines(source) -> None:
+    app = _app(configure_logs=False)
+    try:
+        out = sys.stdout
+        for record in source(app):
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    finally:
+        app.close()
+
+
+@main.command(help="Run one worker (intake, routing) until stopped.")
+@click.argument("name", type=click.Choice(["intake", "routing", "sla", "notify"]))
+@click.option("--threads", type=int, default=None, help="worker threads (default CLAIMFLOW_WORKER_THREADS)")
+@click.option("--metrics-port", type=int, default=None,
+              help="port of /metrics (default CLAIMFLOW_METRICS_PORT, else 9401 intake, 9402 routing; 0: off)")
+def worker(name: str, threads: int | None, metrics_port: int | None) -> None:
+    from services.runner import WORKERS, StageWorker
+    from shared.observability.metrics import serve_metrics
+    if name not in WORKERS:
+        _fail(f"the {name} worker is not part of this release yet (see the README's roadmap)", 2)
+    settings = Settings()
+    if settings.embedded:
+        _fail("CLAIMFLOW_BROKER_URL is unset: a separate worker needs a shared broker (redis://… or amqp://…). "
+              "On the embedded default, `claimflow replay` runs the workers in-process.", 2)
+    stages, default_port = WORKERS[name]
+    port = metrics_port if metrics_port is not None else (settings.metrics_port
+                                                          if settings.metrics_port is not None else default_port)
+    app = _app(settings)
+    if port:
+        serve_metrics(port)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    runner = StageWorker(app, stages, threads).start()
+    try:
+        stop.wait()
+    finally:
+        runner.stop()
+        app.close()
+
+
+@main.group(help="The database.")
+def db() -> None:
+    pass
+
+
+@db.command("upgrade", help="Apply the database migrations (the embedded default does this itself).")
+def db_upgrade() -> None:
+    from shared.db.engine import make_engine
+    from shared.db.migrate import upgrade
+    settings = Settings()
+    engine = make_engine(settings.database_url)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+    click.echo(f"database at {engine.url.render_as_string(hide_password=True)} is up to date", err=True)
+
+
+if __name__ == "__main__":
+    main()

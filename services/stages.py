@@ -1,0 +1,105 @@
+"""The pipeline's stages as dramatiq actors. An actor's message is a nudge ("there is work"):
+the stage takes its next batch from the database, commits, publishes after the commit and
+nudges the next stage. Every stage runs inside one wrapper that owns the transaction, the
+metrics and the log context."""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import dramatiq
+import structlog
+from sqlalchemy import func, select
+
+from intake_worker.channels import NormaliseContext
+from intake_worker.registration import register_pending
+from routing_worker.routing import route_pending
+from shared.bootstrap import App
+from shared.db.models import Claim, InboxEvent, OutboxMessage
+from shared.observability.metrics import STAGE_ERRORS, STAGE_ITEMS, STAGE_SECONDS
+
+log = structlog.get_logger("stage")
+
+
+@contextmanager
+def stage_run(name: str):
+    started = time.perf_counter()
+    with structlog.contextvars.bound_contextvars(stage=name):
+        try:
+            yield
+        except Exception:
+            STAGE_ERRORS.labels(name).inc()
+            log.exception("stage.failed")
+            raise
+        finally:
+            STAGE_SECONDS.labels(name).observe(time.perf_counter() - started)
+
+
+def intake_step(app: App) -> int:
+    settings = app.settings
+    with stage_run("intake"):
+        with app.sessions.begin() as session:
+            batch = register_pending(session, now=app.clock.now(), batch_size=settings.batch_size,
+                                     context=NormaliseContext(settings.default_region),
+                                     max_bytes=settings.max_event_bytes)
+        STAGE_ITEMS.labels("intake").inc(batch.taken)
+    if batch.registered:
+        app.actors["routing"].send()
+    if batch.taken >= settings.batch_size:      # there may be more: keep going
+        app.actors["intake"].send()
+    return batch.taken
+
+
+def routing_step(app: App) -> int:
+    settings = app.settings
+    with stage_run("routing"):
+        with app.sessions.begin() as session:
+            batch = route_pending(session, now=app.clock.now(), batch_size=settings.batch_size,
+                                  policy=app.policy)
+        STAGE_ITEMS.labels("routing").inc(batch.taken)
+        app.relay.publish_pending(batch.outbox_ids)   # after commit; leftovers are re-driven
+    if batch.taken >= settings.batch_size:
+        app.actors["routing"].send()
+    return batch.taken
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """How to find a stage's stuck work in the database."""
+    count: Callable  # (session, older_than) -> int
+
+
+def _older(column, older_than):
+    return column < older_than if older_than is not None else column.isnot(None)
+
+
+BACKLOGS = {
+    "intake": Backlog(lambda s, t: s.scalar(select(func.count()).select_from(InboxEvent).where(
+        InboxEvent.status == "pending", _older(InboxEvent.accepted_at, t)))),
+    "routing": Backlog(lambda s, t: s.scalar(select(func.count()).select_from(Claim).where(
+        Claim.status == "registered", _older(Claim.updated_at, t)))),
+    "outbox": Backlog(lambda s, t: s.scalar(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.published_at.is_(None), _older(OutboxMessage.created_at, t)))),
+}
+
+STEPS = {"intake": intake_step, "routing": routing_step}
+
+
+def declare_actors(app: App) -> dict[str, dramatiq.Actor]:
+    """Attach the stage actors to this process's broker (never the global one)."""
+    options = dict(broker=app.broker, max_retries=app.settings.max_retries, min_backoff=500,
+                   max_backoff=30_000)
+    for name, step in STEPS.items():
+        if name not in app.actors:
+            app.actors[name] = dramatiq.actor(_bind(step, app), actor_name=name,
+                                              queue_name=app.settings.queue_prefix + name, **options)
+    return app.actors
+
+
+def _bind(step, app):
+    def run() -> None:
+        step(app)
+    run.__name__ = step.__name__
+    return run
