@@ -8,6 +8,7 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 _DIGIT_RUN = re.compile(r"\d{4,}")
+MAX_ORDER_REF = 64   # no retailer's order number is longer; a longer text is not one
 _ALNUM = re.compile(r"[^0-9A-Za-z]+")
 
 
@@ -49,14 +50,17 @@ def canonical_order_ref(raw) -> str | None:
     text = str(raw).strip()
     if not text:
         return None
+    return _canonical(text)[:MAX_ORDER_REF] or None
+
+
+def _canonical(text: str) -> str:
     runs = _DIGIT_RUN.findall(text)
     if runs:
         # a posting like 54828976-9225-1 keeps its short tail
         if re.fullmatch(r"\D*\d+(-\d+)+\D*", text):
             return re.search(r"\d+(-\d+)+", text).group(0)
         return "-".join(runs)
-    cleaned = _ALNUM.sub("", text).upper()
-    return cleaned or None
+    return _ALNUM.sub("", text).upper()
 
 
 def guess_language(text: str, hint=None) -> str | None:

@@ -30,10 +30,22 @@ def fingerprint(body: str) -> str:
     return hashlib.sha256(body.encode("utf-8", errors="surrogatepass")).hexdigest()
 
 
+def storable(text: str) -> str:
+    """Text a database column accepts: NUL and unpaired surrogates written as escapes."""
+    text = text.replace("\x00", "\\x00")
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", errors="backslashreplace").decode("utf-8")
+
+
 def quarantine_row(refused: Refused, now: datetime, inbox_id: int | None = None) -> dict:
-    return {"fingerprint": fingerprint(refused.body), "source": refused.source, "event_id": refused.event_id,
-            "channel": refused.channel, "reason": refused.rejection.reason.value,
-            "message": refused.rejection.message, "body": refused.body, "inbox_id": inbox_id,
+    def ident(value):
+        return storable(value) if value is not None else None
+    return {"fingerprint": fingerprint(refused.body), "source": ident(refused.source),
+            "event_id": ident(refused.event_id), "channel": ident(refused.channel), "reason": refused.rejection.reason.value,
+            "message": refused.rejection.message, "body": storable(refused.body), "inbox_id": inbox_id,
             "quarantined_at": now}
 
 

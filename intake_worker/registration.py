@@ -64,11 +64,19 @@ def _new_claim(claim: NormalisedClaim, number: str, row: InboxEvent, now) -> Cla
     return record
 
 
+def pending_ids(session: Session, limit: int) -> list[int]:
+    return list(session.scalars(select(InboxEvent.id).where(InboxEvent.status == "pending")
+                                .order_by(InboxEvent.id).limit(limit)))
+
+
 def register_pending(session: Session, *, now, batch_size: int, context: NormaliseContext,
-                     max_bytes: int) -> IntakeBatch:
-    """One batch of the intake stage, in the caller's transaction."""
-    rows = session.scalars(claim_work(session, select(InboxEvent).where(InboxEvent.status == "pending")
-                                      .order_by(InboxEvent.id).limit(batch_size))).all()
+                     max_bytes: int, ids: list[int] | None = None) -> IntakeBatch:
+    """One batch of the intake stage (the oldest pending events, or those of ``ids`` still
+    pending), in the caller's transaction."""
+    query = select(InboxEvent).where(InboxEvent.status == "pending")
+    if ids is not None:
+        query = query.where(InboxEvent.id.in_(ids))
+    rows = session.scalars(claim_work(session, query.order_by(InboxEvent.id).limit(batch_size))).all()
     batch = IntakeBatch(taken=len(rows))
     claims: list[tuple[InboxEvent, NormalisedClaim]] = []
     quarantine = []
@@ -98,3 +106,21 @@ def register_pending(session: Session, *, now, batch_size: int, context: Normali
                  channel=row.channel)
     batch.registered = len(claims)
     return batch
+
+
+def quarantine_failed(session: Session, inbox_id: int, error: Exception, now) -> bool:
+    """Set aside an event whose registration fails on its own (after its batch failed), so that
+    it cannot block the events behind it. Returns False if it is no longer pending."""
+    row = session.scalars(claim_work(session, select(InboxEvent).where(InboxEvent.id == inbox_id,
+                                                                       InboxEvent.status == "pending"))).first()
+    if row is None:
+        return False
+    rejection = Rejection(reason=QuarantineReason.PROCESSING_ERROR,
+                          message=f"registering the event failed ({type(error).__name__}); retry after a fix")
+    row.status, row.processed_at = "quarantined", now
+    session.execute(insert_ignoring_conflicts(session, QuarantinedEvent.__table__),
+                    [quarantine_row(Refused(rejection, row.body, row.event_id, row.source, row.channel), now,
+                                    inbox_id=row.id)])
+    EVENTS_QUARANTINED.labels(row.channel, rejection.reason.value).inc()
+    log.error("event.quarantined", event_id=row.event_id, reason=rejection.reason.value, error=repr(error)[:300])
+    return True

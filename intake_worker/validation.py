@@ -34,25 +34,51 @@ def parse_timestamp(value) -> datetime | None:
     return parsed if parsed.tzinfo is not None else None
 
 
-def _text(raw: bytes | str) -> str:
-    return raw if isinstance(raw, str) else raw.decode("utf-8", errors="replace")
+CHANNELS = frozenset(c.value for c in Channel)
+
+
+def _is_text(doc) -> bool:
+    """Whether every string in the document is valid Unicode (JSON can escape a lone surrogate,
+    which no database column can store)."""
+    try:
+        json.dumps(doc, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _oversize(size: int, max_bytes: int) -> Rejection:
+    return Rejection(reason=R.OVERSIZE, message=f"the event is {size} bytes; the limit is {max_bytes}")
 
 
 def _identity(doc: dict) -> dict:
+    """The event's id, source and channel where they are plain text, for the quarantine record."""
     def field(name):
         value = doc.get(name)
-        return value if isinstance(value, str) and 0 < len(value) <= 200 else None
+        if not isinstance(value, str) or not 0 < len(value) <= 200 or "\x00" in value or not _is_text(value):
+            return None
+        return value
     return {"event_id": field("event_id"), "source": field("source"), "channel": field("channel")}
 
 
 def check_envelope(raw: bytes | str, max_bytes: int) -> Envelope | Refused:
-    size = len(raw.encode("utf-8") if isinstance(raw, str) else raw)
-    text = _text(raw)
+    size = len(raw.encode("utf-8", errors="surrogatepass") if isinstance(raw, str) else raw)
+    if isinstance(raw, bytes):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            # JSON is UTF-8 (RFC 8259); the bytes are kept recoverably, \xNN for each undecodable one
+            kept = raw.decode("utf-8", errors="backslashreplace")
+            if size > max_bytes:
+                return Refused(_oversize(size, max_bytes), kept)
+            return Refused(Rejection(reason=R.NOT_JSON,
+                                     message=f"the line is not UTF-8 text (byte 0x{raw[e.start]:02x} at "
+                                             f"position {e.start}); JSON must be UTF-8"), kept)
+    else:
+        text = raw
     if size > max_bytes:
-        refused = Refused(Rejection(reason=R.OVERSIZE,
-                                    message=f"the event is {size} bytes; the limit is {max_bytes}"), text)
         doc = _loads(text)
-        return Refused(refused.rejection, text, **_identity(doc)) if isinstance(doc, dict) else refused
+        return Refused(_oversize(size, max_bytes), text, **(_identity(doc) if isinstance(doc, dict) else {}))
     doc = _loads(text)
     if not isinstance(doc, dict):
         what = "not JSON" if doc is _NOT_JSON else f"JSON {type(doc).__name__}, not an object"
@@ -67,10 +93,17 @@ def check_envelope(raw: bytes | str, max_bytes: int) -> Envelope | Refused:
                                  message="event_id must be a string of 1 to 200 characters"), text, **ident)
     if not isinstance(doc["source"], str):
         return Refused(Rejection(reason=R.MISSING_FIELD, message="source must be a string"), text, **ident)
-    if doc["channel"] not in {c.value for c in Channel}:
+    if "\x00" in doc["event_id"] or "\x00" in doc["source"]:
+        return Refused(Rejection(reason=R.MISSING_FIELD, message="event_id and source must not contain NUL"),
+                       text)
+    if not _is_text(doc):
+        return Refused(Rejection(reason=R.BAD_PAYLOAD,
+                                 message="the event contains invalid Unicode (an unpaired surrogate escape)"),
+                       text, **_identity(doc))
+    if not isinstance(doc["channel"], str) or doc["channel"] not in CHANNELS:
         return Refused(Rejection(reason=R.UNKNOWN_CHANNEL,
                                  message=f"channel {str(doc['channel'])[:40]!r} is not one of "
-                                         f"{', '.join(c.value for c in Channel)}"), text, **ident)
+                                         f"{', '.join(sorted(CHANNELS))}"), text, **ident)
     received_at = parse_timestamp(doc["received_at"])
     if received_at is None:
         return Refused(Rejection(reason=R.BAD_TIMESTAMP,

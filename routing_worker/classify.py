@@ -2,16 +2,8 @@
 the retailer's policy file. Pure: text and policy in, a Classification out."""
 from __future__ import annotations
 
-import re
-
-from shared.policy import Keyword, Policy
+from shared.policy import Keyword, Policy, words_of
 from shared.schema import Classification, Priority
-
-_WORD = re.compile(r"[\w'’]+", re.UNICODE)
-
-
-def tokens(text: str) -> list[str]:
-    return _WORD.findall(text.lower().replace("ё", "е").replace("’", "'"))
 
 
 def _matches(keyword: Keyword, words: list[str]) -> bool:
@@ -33,7 +25,7 @@ def score_categories(words: list[str], policy: Policy) -> dict[str, tuple[float,
 
 
 def classify(text: str, policy: Policy, *, has_other_open_claim: bool = False) -> Classification:
-    words = tokens(text)
+    words = words_of(text)
     scores = score_categories(words, policy)
     order = list(policy.categories)
     if scores:

@@ -29,7 +29,7 @@ class RoutingBatch:
 
 
 def _customers_with_open_claims(session: Session, claims: list[Claim]) -> dict[int, bool]:
-    """For each claim: does the same customer (e-mail or phone) have another open claim?"""
+    """For each claim: did the same customer (e-mail or phone) already have another open claim?"""
     emails = {c.customer_email for c in claims if c.customer_email}
     phones = {c.customer_phone for c in claims if c.customer_phone}
     if not emails and not phones:
@@ -38,12 +38,17 @@ def _customers_with_open_claims(session: Session, claims: list[Claim]) -> dict[i
     rows = session.execute(select(Claim.id, Claim.customer_email, Claim.customer_phone).where(
         Claim.status.in_(open_states),
         or_(Claim.customer_email.in_(emails), Claim.customer_phone.in_(phones)))).all()
-    by_email, by_phone = {}, {}
+    by_contact: dict[tuple[str, str], set[int]] = {}
     for row in rows:
-        by_email.setdefault(row.customer_email, set()).add(row.id)
-        by_phone.setdefault(row.customer_phone, set()).add(row.id)
-    return {c.id: bool((by_email.get(c.customer_email, set()) | by_phone.get(c.customer_phone, set())) - {c.id})
-            for c in claims}
+        for kind, value in (("email", row.customer_email), ("phone", row.customer_phone)):
+            if value:
+                by_contact.setdefault((kind, value), set()).add(row.id)
+
+    def earlier(claim: Claim) -> bool:
+        keys = [("email", claim.customer_email), ("phone", claim.customer_phone)]
+        return any(other < claim.id for key in keys if key[1] for other in by_contact.get(key, ()))
+
+    return {c.id: earlier(c) for c in claims}
 
 
 def route_pending(session: Session, *, now, batch_size: int, policy: Policy) -> RoutingBatch:

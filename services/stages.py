@@ -12,9 +12,10 @@ from dataclasses import dataclass
 import dramatiq
 import structlog
 from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from intake_worker.channels import NormaliseContext
-from intake_worker.registration import register_pending
+from intake_worker.registration import IntakeBatch, pending_ids, quarantine_failed, register_pending
 from routing_worker.routing import route_pending
 from shared.bootstrap import App
 from shared.db.models import Claim, InboxEvent, OutboxMessage
@@ -37,13 +38,49 @@ def stage_run(name: str):
             STAGE_SECONDS.labels(name).observe(time.perf_counter() - started)
 
 
+def _register(app: App, ids: list[int] | None = None) -> IntakeBatch:
+    settings = app.settings
+    with app.sessions.begin() as session:
+        return register_pending(session, now=app.clock.now(), batch_size=settings.batch_size,
+                                context=NormaliseContext(settings.default_region),
+                                max_bytes=settings.max_event_bytes, ids=ids)
+
+
+def _register_one_by_one(app: App) -> IntakeBatch:
+    """After a batch failed on something other than a lost connection: each event in its own
+    transaction, and the one that still fails is quarantined instead of blocking the rest."""
+    with app.sessions() as session:
+        ids = pending_ids(session, app.settings.batch_size)
+    total = IntakeBatch()
+    for inbox_id in ids:
+        try:
+            one = _register(app, [inbox_id])
+        except DBAPIError as exc:
+            if _transient(exc):
+                raise
+            with app.sessions.begin() as session:
+                one = IntakeBatch(taken=1, quarantined=int(quarantine_failed(session, inbox_id, exc, app.clock.now())))
+        total.taken += one.taken
+        total.registered += one.registered
+        total.quarantined += one.quarantined
+    return total
+
+
+def _transient(exc: DBAPIError) -> bool:
+    """A lost connection or an unreachable database: retry later, the data is not at fault."""
+    return isinstance(exc, OperationalError) or exc.connection_invalidated
+
+
 def intake_step(app: App) -> int:
     settings = app.settings
     with stage_run("intake"):
-        with app.sessions.begin() as session:
-            batch = register_pending(session, now=app.clock.now(), batch_size=settings.batch_size,
-                                     context=NormaliseContext(settings.default_region),
-                                     max_bytes=settings.max_event_bytes)
+        try:
+            batch = _register(app)
+        except DBAPIError as exc:
+            if _transient(exc):
+                raise
+            log.warning("intake.batch_failed_isolating", error=repr(exc)[:300])
+            batch = _register_one_by_one(app)
         STAGE_ITEMS.labels("intake").inc(batch.taken)
     if batch.registered:
         app.actors["routing"].send()

@@ -2,10 +2,12 @@
 deadlines and the business calendar (``policy.md``). Read once at start-up."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import time
 from importlib import resources
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
@@ -30,7 +32,7 @@ class Keyword:
             weight, spec = 3.0, spec[1:]
         if spec.startswith("="):
             exact, spec = True, spec[1:]
-        words = tuple(_fold(spec).split())
+        words = tuple(words_of(spec))
         if not words:
             raise PolicyError(f"empty keyword {spec!r}")
         return cls(words, weight, exact)
@@ -76,8 +78,13 @@ class Policy:
         return self.categories[category].department
 
 
-def _fold(text: str) -> str:
-    return text.lower().replace("ё", "е")
+_WORD = re.compile(r"[\w']+", re.UNICODE)
+
+
+def words_of(text: str) -> list[str]:
+    """Lower-case words, ё read as е, split on anything but letters, digits and apostrophes:
+    the one tokeniser of both the policy's keywords and the customer's text."""
+    return _WORD.findall(text.lower().replace("ё", "е").replace("’", "'"))
 
 
 def _keywords(spec: dict | list | None, where: str) -> tuple[Keyword, ...]:
@@ -90,11 +97,13 @@ def _keywords(spec: dict | list | None, where: str) -> tuple[Keyword, ...]:
         raise PolicyError(f"{where}: {e}") from None
 
 
-def _time(text: str, where: str) -> time:
+def _time(value, where: str) -> time:
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
+        return time(value // 60, value % 60)     # YAML 1.1 reads an unquoted 17:30 as 1050 minutes
     try:
-        return time.fromisoformat(str(text))
+        return time.fromisoformat(str(value))
     except ValueError:
-        raise PolicyError(f"{where}: {text!r} is not a time like 09:00") from None
+        raise PolicyError(f"{where}: {value!r} is not a time like \"09:00\"") from None
 
 
 def parse_policy(doc: dict, source: str = "") -> Policy:
@@ -124,6 +133,13 @@ def parse_policy(doc: dict, source: str = "") -> Policy:
             raise PolicyError(f"calendar.working_days: unknown day(s) {bad}; use {', '.join(DAY_NAMES)}")
         calendar = Calendar(str(cal.get("timezone", "UTC")), frozenset(DAY_NAMES.index(d) for d in days),
                             _time(opens, "calendar.working_hours"), _time(closes, "calendar.working_hours"))
+        if not calendar.working_days:
+            raise PolicyError("calendar.working_days: a calendar needs at least one working day")
+        try:
+            ZoneInfo(calendar.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise PolicyError(f"calendar.timezone: {calendar.timezone!r} is not a known time zone "
+                              "(use a name like Europe/Moscow)") from None
         if calendar.opens >= calendar.closes:
             raise PolicyError("calendar.working_hours: the day must open before it closes")
         return Policy(

@@ -7,15 +7,16 @@ from intake_worker.contacts import canonical_order_ref, guess_language, normalis
 from shared.schema import (Attachment, Customer, Envelope, NormalisedClaim, QuarantineReason, Rejection,
                            Resolution)
 
-TEXT_FIELDS = ("name", "email", "phone", "order_number", "purchase_date", "sku", "subject",
-               "description", "desired_resolution", "locale")
+#: Without these the form is not a claim: the wrong type quarantines the event.
+NEEDED_FIELDS = ("description", "email", "phone")
 R = QuarantineReason
 
 
 def _clean(value) -> str | None:
-    if value is None:
+    """Text of an optional field; a value of the wrong type (a list, an object) is left out."""
+    if value is None or not isinstance(value, (str, int, float)) or isinstance(value, bool):
         return None
-    text = str(value).strip()
+    text = str(value).replace("\x00", "").strip()     # no database stores NUL in text
     return text or None
 
 
@@ -26,11 +27,11 @@ def _date(value) -> date | None:
         return None
 
 
-def _attachments(items) -> tuple[Attachment, ...] | None:
-    if items is None:
+def _attachments(items) -> tuple[Attachment, ...]:
+    """Attachment metadata; entries that are not objects are left out (the original stays in the inbox)."""
+    if not isinstance(items, list):
         return ()
-    if not isinstance(items, list) or not all(isinstance(a, dict) for a in items):
-        return None
+    items = [a for a in items if isinstance(a, dict)]
     return tuple(Attachment(filename=_clean(a.get("filename")), content_type=_clean(a.get("content_type")),
                             url=_clean(a.get("url")), size=a.get("size") if isinstance(a.get("size"), int)
                             else None) for a in items)
@@ -38,12 +39,9 @@ def _attachments(items) -> tuple[Attachment, ...] | None:
 
 def normalise(envelope: Envelope, context) -> NormalisedClaim | Rejection:
     p = envelope.payload
-    wrong = [f for f in TEXT_FIELDS if p.get(f) is not None and not isinstance(p.get(f), (str, int))]
+    wrong = [f for f in NEEDED_FIELDS if p.get(f) is not None and not isinstance(p.get(f), (str, int))]
     if wrong:
         return Rejection(reason=R.BAD_PAYLOAD, message=f"web form fields {', '.join(wrong)} must be text")
-    attachments = _attachments(p.get("attachments"))
-    if attachments is None:
-        return Rejection(reason=R.BAD_PAYLOAD, message="attachments must be a list of objects")
     description, subject = _clean(p.get("description")), _clean(p.get("subject"))
     if not description:
         return Rejection(reason=R.EMPTY_DESCRIPTION, message="the form's description is empty: nothing says "
@@ -67,7 +65,7 @@ def normalise(envelope: Envelope, context) -> NormalisedClaim | Rejection:
         subject=subject,
         description=description,
         desired_resolution=resolution,
-        attachments=attachments,
+        attachments=_attachments(p.get("attachments")),
         language=guess_language(f"{subject or ''} {description}", p.get("locale")),
         channel_ids={"form_event_id": envelope.event_id},
     )

@@ -21,10 +21,10 @@ def bundled_events() -> Path:
     return Path(str(resources.files("services.demo").joinpath("sample-events.jsonl")))
 
 
-def _table(title: str, counts: Counter, first: str) -> Table:
+def _table(title: str, counts: Counter, first: str, unit: str = "claims") -> Table:
     table = Table(title=title, title_justify="left")
     table.add_column(first)
-    table.add_column("claims", justify="right")
+    table.add_column(unit, justify="right")
     for key, n in counts.most_common():
         table.add_row(str(key), str(n))
     return table
@@ -77,5 +77,5 @@ def summarise(app, console: Console, report) -> None:
                   f"[yellow]{report.quarantined} quarantined[/]\n")
     console.print(_table("Claims by channel", by_channel, "channel"))
     console.print(_table("Claims by department", by_dept, "department"))
-    console.print(_table("Quarantined by reason", reasons, "reason"))
+    console.print(_table("Quarantined by reason", reasons, "reason", "events"))
     console.print(_table(f"SLA state at {now:%Y-%m-%d %H:%M} UTC", sla, "state"))

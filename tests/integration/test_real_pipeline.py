@@ -1,0 +1,183 @@
+"""Tier 3: the same flow on real PostgreSQL with Redis and with RabbitMQ, the intake and routing
+workers running as separate `claimflow worker` processes, and a third-party consumer that knows
+only the queue names and the JSON Schema."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+from sqlalchemy import text
+
+from services.synthetic import web_events
+from shared.bootstrap import bootstrap
+from shared.settings import Settings
+from tests.helpers import drain_with_kombu, validate_all
+
+pytestmark = pytest.mark.services
+
+
+@pytest.fixture(params=["redis", "rabbitmq"])
+def broker_url(request):
+    return request.getfixturevalue("redis_url" if request.param == "redis" else "amqp_url")
+
+
+@pytest.fixture
+def env(migrated_pg_url, broker_url, names):
+    values = {"CLAIMFLOW_DATABASE_URL": migrated_pg_url, "CLAIMFLOW_BROKER_URL": broker_url,
+              "CLAIMFLOW_QUEUE_PREFIX": names["queue_prefix"],
+              "CLAIMFLOW_DEPARTMENT_EXCHANGE": names["department_exchange"],
+              "CLAIMFLOW_DEPARTMENT_QUEUE_PREFIX": names["department_queue_prefix"],
+              "CLAIMFLOW_REDIS_NAMESPACE": names["redis_namespace"],
+              "CLAIMFLOW_REDRIVE_AFTER_SECONDS": "3", "CLAIMFLOW_REDRIVE_INTERVAL_SECONDS": "1",
+              "CLAIMFLOW_LOG_LEVEL": "WARNING"}
+    return {**{k: v for k, v in os.environ.items() if not k.startswith("CLAIMFLOW_")}, **values}
+
+
+class Workers:
+    """`claimflow worker NAME` processes, stopped (or killed) at the end of the test."""
+
+    def __init__(self, env, tmp_path):
+        self.env, self.tmp_path, self.procs = env, tmp_path, {}
+
+    def start(self, name: str) -> subprocess.Popen:
+        log = open(self.tmp_path / f"{name}-{len(self.procs)}.log", "w")
+        proc = subprocess.Popen([sys.executable, "-m", "services.cli", "worker", name, "--metrics-port", "0"],
+                                env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        self.procs[f"{name}-{len(self.procs)}"] = proc
+        return proc
+
+    def stop_all(self):
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+@pytest.fixture
+def workers(env, tmp_path):
+    w = Workers(env, tmp_path)
+    yield w
+    w.stop_all()
+
+
+def settings_from(env) -> Settings:
+    return Settings(**{k[len("CLAIMFLOW_"):].lower(): v for k, v in env.items() if k.startswith("CLAIMFLOW_")})
+
+
+def replay(env, path, timeout=240) -> dict:
+    done = subprocess.run([sys.executable, "-m", "services.cli", "replay", str(path), "--timeout", str(timeout)],
+                          env=env, capture_output=True, text=True, timeout=timeout + 30)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def export(env) -> list[dict]:
+    done = subprocess.run([sys.executable, "-m", "services.cli", "claims", "export"], env=env,
+                          capture_output=True, text=True, timeout=120, check=True)
+    return [json.loads(line) for line in done.stdout.splitlines()]
+
+
+def third_party_consume(broker_url: str, queues: list[str]) -> list[dict]:
+    """RabbitMQ: pika, the way another team's service would read its queue. Redis: plain kombu."""
+    if not broker_url.startswith("amqp"):
+        return drain_with_kombu(broker_url, queues)
+    import pika
+    bodies = []
+    connection = pika.BlockingConnection(pika.URLParameters(broker_url))
+    channel = connection.channel()
+    for queue in queues:
+        while True:
+            method, properties, body = channel.basic_get(queue)
+            if method is None:
+                break
+            assert properties.content_type == "application/json"
+            bodies.append(json.loads(body))
+            channel.basic_ack(method.delivery_tag)
+    connection.close()
+    return bodies
+
+
+def department_queue_names(env) -> list[str]:
+    from shared.policy import load_policy
+    return [env["CLAIMFLOW_DEPARTMENT_QUEUE_PREFIX"] + d for d in load_policy().departments]
+
+
+def test_web_events_flow_through_separate_workers_to_department_queues(env, broker_url, workers, tmp_path):
+    events = tmp_path / "events.jsonl"
+    lines = web_events(300, seed=11)
+    events.write_text("\n".join(lines + lines[:20]) + "\n", encoding="utf-8")
+    workers.start("intake")
+    workers.start("routing")
+
+    report = replay(env, events)
+
+    assert report == {"events": 320, "claims": 300, "merged": 0, "redeliveries": 20, "quarantined": 0}
+    claims = export(env)
+    assert len(claims) == 300 and all(c["status"] == "routed" for c in claims)
+    bodies = third_party_consume(broker_url, department_queue_names(env))
+    validate_all(bodies)
+    assert sorted(b["claim_number"] for b in bodies) == sorted(c["claim_number"] for c in claims)
+    by_number = {c["claim_number"]: c for c in claims}
+    assert all(by_number[b["claim_number"]]["department"] == b["department"] for b in bodies)
+
+
+def test_routing_worker_killed_mid_replay_loses_and_doubles_nothing(env, broker_url, workers, tmp_path):
+    count = 3000
+    events = tmp_path / "events.jsonl"
+    events.write_text("\n".join(web_events(count, seed=12)) + "\n", encoding="utf-8")
+    workers.start("intake")
+    routing = workers.start("routing")
+    result = {}
+    runner = threading.Thread(target=lambda: result.update(replay(env, events)))
+    runner.start()
+
+    app = bootstrap(settings_from(env), configure_logs=False)
+    try:
+        deadline = time.monotonic() + 120
+        routed = 0
+        while time.monotonic() < deadline:
+            with app.engine.connect() as conn:
+                routed = conn.execute(text("SELECT count(*) FROM claims WHERE status = 'routed'")).scalar()
+            if routed >= 100:
+                break
+            time.sleep(0.05)
+        assert 0 < routed < count, f"the kill must land mid-replay (routed={routed})"
+        routing.send_signal(signal.SIGKILL)
+        routing.wait(timeout=10)
+        time.sleep(1)
+        workers.start("routing")
+        runner.join(timeout=300)
+        assert result == {"events": count, "claims": count, "merged": 0, "redeliveries": 0, "quarantined": 0}
+
+        with app.engine.connect() as conn:
+            states = dict(conn.execute(text("SELECT status, count(*) FROM inbox_events GROUP BY status")).all())
+            links = conn.execute(text("SELECT count(*), count(DISTINCT inbox_id), count(DISTINCT claim_id) "
+                                      "FROM claim_events")).one()
+            claim_states = dict(conn.execute(text("SELECT status, count(*) FROM claims GROUP BY status")).all())
+            unpublished = conn.execute(text("SELECT count(*) FROM outbox WHERE published_at IS NULL")).scalar()
+            outbox_per_claim = conn.execute(text("SELECT max(n) FROM (SELECT count(*) n FROM outbox GROUP BY claim_id) t")
+                                            ).scalar()
+    finally:
+        app.close()
+    assert states == {"registered": count}
+    assert tuple(links) == (count, count, count)          # every event in exactly one claim
+    assert claim_states == {"routed": count} and unpublished == 0 and outbox_per_claim == 1
+
+    bodies = third_party_consume(broker_url, department_queue_names(env))
+    validate_all(bodies)
+    numbers = {b["claim_number"] for b in bodies}
+    assert len(numbers) == count                           # every routed claim reached its queue
+    ids_per_claim = {}
+    for b in bodies:
+        ids_per_claim.setdefault(b["claim_number"], set()).add(b["message_id"])
+    assert all(len(ids) == 1 for ids in ids_per_claim.values())   # a re-sent copy keeps its message_id
