@@ -3,13 +3,14 @@ cannot be a claim, register the rest as claims, all in one transaction.
 
 Work is claimed from the database (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so any number
 of intake workers share it, a redelivered message finds nothing left to do, and a crash
-leaves the events pending for the next worker."""
+leaves the events pending for the next worker. Rows are written with one executemany per
+table, not one statement per claim."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from intake_worker.channels import NormaliseContext, normalise
@@ -17,11 +18,12 @@ from intake_worker.inbox import quarantine_row
 from intake_worker.validation import Refused, check_envelope
 from shared.claim_number import format_claim_number
 from shared.db.models import Claim, ClaimEvent, ClaimHistory, InboxEvent, QuarantinedEvent
-from shared.db.statements import claim_work, insert_ignoring_conflicts, reserve_serials
+from shared.db.statements import claim_work, in_values, insert_ignoring_conflicts, insert_rows, reserve_serials
 from shared.observability.metrics import CLAIMS_REGISTERED, EVENTS_QUARANTINED
 from shared.schema import NormalisedClaim, QuarantineReason, Rejection, Status
 
 log = structlog.get_logger("intake")
+INBOX, CLAIMS = InboxEvent.__table__, Claim.__table__
 
 
 @dataclass
@@ -31,7 +33,7 @@ class IntakeBatch:
     quarantined: int = 0
 
 
-def _normalise_row(row: InboxEvent, context: NormaliseContext, max_bytes: int) -> NormalisedClaim | Refused:
+def _normalise_row(row, context: NormaliseContext, max_bytes: int) -> NormalisedClaim | Refused:
     checked = check_envelope(row.body, max_bytes)
     if isinstance(checked, Refused):
         return checked
@@ -47,45 +49,46 @@ def _normalise_row(row: InboxEvent, context: NormaliseContext, max_bytes: int) -
     return result
 
 
-def _new_claim(claim: NormalisedClaim, number: str, row: InboxEvent, now) -> Claim:
-    record = Claim(
-        claim_number=number, status=Status.REGISTERED.value, channel=claim.channel.value,
-        priority="normal", customer_name=claim.customer.name, customer_email=claim.customer.email,
-        customer_phone=claim.customer.phone, order_ref=claim.order_ref, sku=claim.sku,
-        purchase_date=claim.purchase_date, subject=claim.subject, description=claim.description,
-        desired_resolution=claim.desired_resolution.value if claim.desired_resolution else None,
-        language=claim.language, received_at=claim.received_at, registered_at=now, updated_at=now,
-        escalation_level=0,
-        details={"attachments": [a.model_dump(exclude_none=True) for a in claim.attachments],
-                 "channel_ids": claim.channel_ids},
-    )
-    record.events.append(ClaimEvent(inbox_id=row.id, source=row.source, event_id=row.event_id,
-                                    channel=row.channel, kind="primary", added_at=now))
-    return record
+def claim_values(claim: NormalisedClaim, number: str, now) -> dict:
+    """The claims row of a newly registered claim."""
+    return {
+        "claim_number": number, "status": Status.REGISTERED.value, "channel": claim.channel.value,
+        "category": None, "department": None, "priority": "normal", "confidence": None,
+        "customer_name": claim.customer.name, "customer_email": claim.customer.email,
+        "customer_phone": claim.customer.phone, "order_ref": claim.order_ref, "sku": claim.sku,
+        "purchase_date": claim.purchase_date, "subject": claim.subject, "description": claim.description,
+        "desired_resolution": claim.desired_resolution.value if claim.desired_resolution else None,
+        "language": claim.language, "received_at": claim.received_at, "registered_at": now, "updated_at": now,
+        "routed_at": None, "first_response_due": None, "decision_due": None, "closure_due": None,
+        "escalation_level": 0,
+        "details": {"attachments": [a.model_dump(exclude_none=True) for a in claim.attachments],
+                    "channel_ids": claim.channel_ids},
+    }
 
 
 def pending_ids(session: Session, limit: int) -> list[int]:
-    return list(session.scalars(select(InboxEvent.id).where(InboxEvent.status == "pending")
-                                .order_by(InboxEvent.id).limit(limit)))
+    return list(session.scalars(select(INBOX.c.id).where(INBOX.c.status == "pending")
+                                .order_by(INBOX.c.id).limit(limit)))
 
 
 def register_pending(session: Session, *, now, batch_size: int, context: NormaliseContext,
                      max_bytes: int, ids: list[int] | None = None) -> IntakeBatch:
     """One batch of the intake stage (the oldest pending events, or those of ``ids`` still
     pending), in the caller's transaction."""
-    query = select(InboxEvent).where(InboxEvent.status == "pending")
+    query = select(INBOX.c.id, INBOX.c.source, INBOX.c.event_id, INBOX.c.channel, INBOX.c.body) \
+        .where(INBOX.c.status == "pending")
     if ids is not None:
-        query = query.where(InboxEvent.id.in_(ids))
-    rows = session.scalars(claim_work(session, query.order_by(InboxEvent.id).limit(batch_size))).all()
+        query = query.where(in_values(session, INBOX.c.id, ids))
+    rows = session.execute(claim_work(session, query.order_by(INBOX.c.id).limit(batch_size))).all()
     batch = IntakeBatch(taken=len(rows))
-    claims: list[tuple[InboxEvent, NormalisedClaim]] = []
-    quarantine = []
+    if not rows:
+        return batch
+    claims, quarantine, outcomes = [], [], []
     for row in rows:
         result = _normalise_row(row, context, max_bytes)
-        row.processed_at = now
         if isinstance(result, Refused):
-            row.status = "quarantined"
             quarantine.append(quarantine_row(result, now, inbox_id=row.id))
+            outcomes.append({"_id": row.id, "_status": "quarantined", "_claim": None})
             EVENTS_QUARANTINED.labels(row.channel, result.rejection.reason.value).inc()
             log.info("event.quarantined", event_id=row.event_id, reason=result.rejection.reason.value)
         else:
@@ -93,31 +96,46 @@ def register_pending(session: Session, *, now, batch_size: int, context: Normali
     if quarantine:
         session.execute(insert_ignoring_conflicts(session, QuarantinedEvent.__table__), quarantine)
         batch.quarantined = len(quarantine)
-    serials = reserve_serials(session, now.year, len(claims))
-    for (row, claim), serial in zip(claims, serials):
-        record = _new_claim(claim, format_claim_number(now.year, serial), row, now)
-        session.add(record)
-        row.status, row.claim = "registered", record
-        session.add(ClaimHistory(claim=record, at=now, actor="intake", action="registered",
-                                 from_status=None, to_status=Status.REGISTERED.value,
-                                 reason=f"{row.channel} event {row.event_id}", data={}))
-        CLAIMS_REGISTERED.labels(row.channel).inc()
-        log.info("claim.registered", event_id=row.event_id, claim_number=record.claim_number,
-                 channel=row.channel)
-    batch.registered = len(claims)
+    if claims:
+        outcomes += _register(session, claims, now)
+        batch.registered = len(claims)
+    session.execute(update(INBOX).where(INBOX.c.id == bindparam("_id"))
+                    .values(status=bindparam("_status"), claim_id=bindparam("_claim"), processed_at=now),
+                    outcomes)
     return batch
+
+
+def _register(session: Session, claims: list, now) -> list[dict]:
+    serials = reserve_serials(session, now.year, len(claims))
+    numbers = [format_claim_number(now.year, s) for s in serials]
+    claim_ids = insert_rows(session, CLAIMS, [claim_values(claim, number, now)
+                                              for (_, claim), number in zip(claims, numbers)])
+    session.execute(insert(ClaimEvent.__table__), [
+        {"claim_id": claim_id, "inbox_id": row.id, "source": row.source, "event_id": row.event_id,
+         "channel": row.channel, "kind": "primary", "added_at": now}
+        for (row, _), claim_id in zip(claims, claim_ids)])
+    session.execute(insert(ClaimHistory.__table__), [
+        {"claim_id": claim_id, "at": now, "actor": "intake", "action": "registered", "from_status": None,
+         "to_status": Status.REGISTERED.value, "reason": f"{row.channel} event {row.event_id}", "data": {}}
+        for (row, _), claim_id in zip(claims, claim_ids)])
+    for (row, _), number in zip(claims, numbers):
+        CLAIMS_REGISTERED.labels(row.channel).inc()
+        log.info("claim.registered", event_id=row.event_id, claim_number=number, channel=row.channel)
+    return [{"_id": row.id, "_status": "registered", "_claim": claim_id}
+            for (row, _), claim_id in zip(claims, claim_ids)]
 
 
 def quarantine_failed(session: Session, inbox_id: int, error: Exception, now) -> bool:
     """Set aside an event whose registration fails on its own (after its batch failed), so that
     it cannot block the events behind it. Returns False if it is no longer pending."""
-    row = session.scalars(claim_work(session, select(InboxEvent).where(InboxEvent.id == inbox_id,
-                                                                       InboxEvent.status == "pending"))).first()
+    row = session.execute(claim_work(session, select(INBOX.c.id, INBOX.c.source, INBOX.c.event_id,
+                                                     INBOX.c.channel, INBOX.c.body)
+                                     .where(INBOX.c.id == inbox_id, INBOX.c.status == "pending"))).first()
     if row is None:
         return False
     rejection = Rejection(reason=QuarantineReason.PROCESSING_ERROR,
                           message=f"registering the event failed ({type(error).__name__}); retry after a fix")
-    row.status, row.processed_at = "quarantined", now
+    session.execute(update(INBOX).where(INBOX.c.id == inbox_id).values(status="quarantined", processed_at=now))
     session.execute(insert_ignoring_conflicts(session, QuarantinedEvent.__table__),
                     [quarantine_row(Refused(rejection, row.body, row.event_id, row.source, row.channel), now,
                                     inbox_id=row.id)])

@@ -2,26 +2,55 @@
 the retailer's policy file. Pure: text and policy in, a Classification out."""
 from __future__ import annotations
 
+from collections import defaultdict
+from functools import lru_cache
+
 from shared.policy import Keyword, Policy, words_of
 from shared.schema import Classification, Priority
 
 
-def _matches(keyword: Keyword, words: list[str]) -> bool:
-    n = len(keyword.words)
-    for i in range(len(words) - n + 1):
-        if all((words[i + j] == stem) if keyword.exact else words[i + j].startswith(stem)
-               for j, stem in enumerate(keyword.words)):
-            return True
-    return False
+class KeywordIndex:
+    """Finds which keywords a text contains in one pass over its words: each word looks up its
+    own prefixes (a stem matches every word that begins with it), so the cost grows with the
+    text, not with the number of keywords in the policy."""
+
+    def __init__(self, keywords: list[tuple[str, Keyword]]):
+        self.by_first: dict[str, list[tuple[str, Keyword]]] = defaultdict(list)
+        for owner, keyword in keywords:
+            self.by_first[keyword.words[0]].append((owner, keyword))
+        self.longest = max((len(k.words[0]) for _, k in keywords), default=0)
+
+    def find(self, words: list[str]) -> dict[str, list[Keyword]]:
+        found: dict[str, dict[Keyword, None]] = defaultdict(dict)
+        for i, word in enumerate(words):
+            for end in range(1, min(len(word), self.longest) + 1):
+                for owner, keyword in self.by_first.get(word[:end], ()):
+                    if _matches_at(keyword, words, i):
+                        found[owner][keyword] = None
+        return {owner: list(hits) for owner, hits in found.items()}
+
+
+def _word_matches(stem: str, word: str, exact: bool) -> bool:
+    return word == stem if exact else word.startswith(stem)
+
+
+def _matches_at(keyword: Keyword, words: list[str], i: int) -> bool:
+    if i + len(keyword.words) > len(words):
+        return False
+    return all(_word_matches(stem, words[i + j], keyword.exact) for j, stem in enumerate(keyword.words))
+
+
+@lru_cache(maxsize=8)
+def _indexes(policy: Policy) -> tuple[KeywordIndex, KeywordIndex]:
+    categories = KeywordIndex([(name, k) for name, c in policy.categories.items() for k in c.keywords])
+    legal = KeywordIndex([("high", k) for k in policy.high_priority_keywords])
+    return categories, legal
 
 
 def score_categories(words: list[str], policy: Policy) -> dict[str, tuple[float, list[str]]]:
-    scores = {}
-    for name, category in policy.categories.items():
-        hits = [k for k in category.keywords if _matches(k, words)]
-        if hits:
-            scores[name] = (sum(k.weight for k in hits), [" ".join(k.words) for k in hits])
-    return scores
+    hits = _indexes(policy)[0].find(words)
+    return {name: (sum(k.weight for k in found), [" ".join(k.words) for k in found])
+            for name, found in hits.items()}
 
 
 def classify(text: str, policy: Policy, *, has_other_open_claim: bool = False) -> Classification:
@@ -35,7 +64,7 @@ def classify(text: str, policy: Policy, *, has_other_open_claim: bool = False) -
         evidence = [f"keyword:{w}" for w in scores[best][1]]
     else:
         best, confidence, evidence = policy.fallback_category, 0.0, ["fallback: no keyword matched"]
-    legal = [" ".join(k.words) for k in policy.high_priority_keywords if _matches(k, words)]
+    legal = [" ".join(k.words) for k in _indexes(policy)[1].find(words).get("high", [])]
     high = bool(legal) or (has_other_open_claim and policy.repeat_customer_is_high)
     if legal:
         evidence.append("priority:legal:" + ",".join(legal))

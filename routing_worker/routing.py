@@ -1,18 +1,19 @@
 """The routing stage: classify a batch of registered claims, set their deadlines, mark them
-routed and write each department message to the outbox, in one transaction."""
+routed and write each department message to the outbox, in one transaction (one executemany
+per table)."""
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
 
 import structlog
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import bindparam, insert, or_, select, update
+from sqlalchemy.orm import Session
 
 from routing_worker.classify import classify
 from routing_worker.department_message import department_message
-from shared.db.models import Claim, ClaimHistory, OutboxMessage
-from shared.db.statements import claim_work
+from shared.db.models import Claim, ClaimEvent, ClaimHistory, OutboxMessage
+from shared.db.statements import claim_work, in_values, insert_rows
 from shared.lifecycle import OPEN, transition
 from shared.observability.metrics import CLAIMS_ROUTED
 from shared.policy import Policy
@@ -20,6 +21,9 @@ from shared.schema import Status
 from sla_worker.deadlines import deadlines_for
 
 log = structlog.get_logger("routing")
+CLAIMS, EVENTS, OUTBOX = Claim.__table__, ClaimEvent.__table__, OutboxMessage.__table__
+ROUTED_COLUMNS = ("status", "category", "department", "priority", "confidence", "first_response_due",
+                  "decision_due", "closure_due", "routed_at", "updated_at", "details")
 
 
 @dataclass
@@ -28,64 +32,77 @@ class RoutingBatch:
     outbox_ids: list[int] = field(default_factory=list)
 
 
-def _customers_with_open_claims(session: Session, claims: list[Claim]) -> dict[int, bool]:
+def _customers_with_open_claims(session: Session, claims: list[dict]) -> dict[int, bool]:
     """For each claim: did the same customer (e-mail or phone) already have another open claim?"""
-    emails = {c.customer_email for c in claims if c.customer_email}
-    phones = {c.customer_phone for c in claims if c.customer_phone}
+    emails = {c["customer_email"] for c in claims if c["customer_email"]}
+    phones = {c["customer_phone"] for c in claims if c["customer_phone"]}
     if not emails and not phones:
         return {}
-    open_states = [s.value for s in OPEN]
-    rows = session.execute(select(Claim.id, Claim.customer_email, Claim.customer_phone).where(
-        Claim.status.in_(open_states),
-        or_(Claim.customer_email.in_(emails), Claim.customer_phone.in_(phones)))).all()
+    rows = session.execute(select(CLAIMS.c.id, CLAIMS.c.customer_email, CLAIMS.c.customer_phone).where(
+        in_values(session, CLAIMS.c.status, [s.value for s in OPEN]),
+        or_(in_values(session, CLAIMS.c.customer_email, emails),
+            in_values(session, CLAIMS.c.customer_phone, phones)))).all()
     by_contact: dict[tuple[str, str], set[int]] = {}
     for row in rows:
         for kind, value in (("email", row.customer_email), ("phone", row.customer_phone)):
             if value:
                 by_contact.setdefault((kind, value), set()).add(row.id)
 
-    def earlier(claim: Claim) -> bool:
-        keys = [("email", claim.customer_email), ("phone", claim.customer_phone)]
-        return any(other < claim.id for key in keys if key[1] for other in by_contact.get(key, ()))
+    def earlier(claim: dict) -> bool:
+        keys = [("email", claim["customer_email"]), ("phone", claim["customer_phone"])]
+        return any(other < claim["id"] for key in keys if key[1] for other in by_contact.get(key, ()))
 
-    return {c.id: earlier(c) for c in claims}
+    return {c["id"]: earlier(c) for c in claims}
+
+
+def _events_of(session: Session, claim_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
+    events: dict[int, list[tuple[str, str]]] = {i: [] for i in claim_ids}
+    for row in session.execute(select(EVENTS.c.claim_id, EVENTS.c.event_id, EVENTS.c.channel)
+                               .where(in_values(session, EVENTS.c.claim_id, claim_ids)).order_by(EVENTS.c.id)):
+        events[row.claim_id].append((row.event_id, row.channel))
+    return events
+
+
+def route(claim: dict, policy: Policy, now, repeat_customer: bool) -> dict:
+    """The routed version of a registered claims row (pure)."""
+    text = "\n".join(p for p in (claim["subject"], claim["description"]) if p)
+    decision = classify(text, policy, has_other_open_claim=repeat_customer)
+    due = deadlines_for(claim["received_at"], claim["desired_resolution"], policy)
+    return {**claim, "status": transition(Status(claim["status"]), Status.ROUTED).value,
+            "category": decision.category, "department": decision.department,
+            "priority": decision.priority.value, "confidence": decision.confidence,
+            "first_response_due": due.first_response, "decision_due": due.decision, "closure_due": due.closure,
+            "routed_at": now, "updated_at": now,
+            "details": {**(claim["details"] or {}), "evidence": list(decision.evidence)}}
 
 
 def route_pending(session: Session, *, now, batch_size: int, policy: Policy) -> RoutingBatch:
     """One batch of the routing stage, in the caller's transaction."""
-    claims = session.scalars(claim_work(session, select(Claim).where(Claim.status == Status.REGISTERED.value)
-                                        .order_by(Claim.id).limit(batch_size))).all()
-    batch = RoutingBatch(taken=len(claims))
-    if not claims:
+    rows = session.execute(claim_work(session, select(CLAIMS).where(CLAIMS.c.status == Status.REGISTERED.value)
+                                      .order_by(CLAIMS.c.id).limit(batch_size))).mappings().all()
+    batch = RoutingBatch(taken=len(rows))
+    if not rows:
         return batch
-    session.execute(select(Claim).where(Claim.id.in_([c.id for c in claims]))
-                    .options(selectinload(Claim.events)))   # loads every claim's events in one query
+    claims = [dict(r) for r in rows]
     repeat = _customers_with_open_claims(session, claims)
-    outbox = []
-    for claim in claims:
-        text = "\n".join(p for p in (claim.subject, claim.description) if p)
-        decision = classify(text, policy, has_other_open_claim=repeat.get(claim.id, False))
-        due = deadlines_for(claim.received_at, claim.desired_resolution, policy)
-        claim.status = transition(Status(claim.status), Status.ROUTED).value
-        claim.category, claim.department = decision.category, decision.department
-        claim.priority, claim.confidence = decision.priority.value, decision.confidence
-        claim.first_response_due, claim.decision_due, claim.closure_due = \
-            due.first_response, due.decision, due.closure
-        claim.routed_at = claim.updated_at = now
-        claim.details = {**(claim.details or {}), "evidence": list(decision.evidence)}
-        session.add(ClaimHistory(claim_id=claim.id, at=now, actor="routing", action="routed",
-                                 from_status=Status.REGISTERED.value, to_status=Status.ROUTED.value,
-                                 reason=f"{decision.category} → {decision.department}",
-                                 data={"confidence": decision.confidence, "evidence": list(decision.evidence)}))
+    events = _events_of(session, [c["id"] for c in claims])
+    routed = [route(c, policy, now, repeat.get(c["id"], False)) for c in claims]
+    session.execute(update(CLAIMS).where(CLAIMS.c.id == bindparam("_id"))
+                    .values({name: bindparam(f"_{name}") for name in ROUTED_COLUMNS}),
+                    [{"_id": c["id"], **{f"_{name}": c[name] for name in ROUTED_COLUMNS}} for c in routed])
+    session.execute(insert(ClaimHistory.__table__), [
+        {"claim_id": c["id"], "at": now, "actor": "routing", "action": "routed",
+         "from_status": Status.REGISTERED.value, "to_status": Status.ROUTED.value,
+         "reason": f"{c['category']} → {c['department']}",
+         "data": {"confidence": c["confidence"], "evidence": c["details"]["evidence"]}} for c in routed])
+    messages = []
+    for c in routed:
         message_id = str(uuid.uuid4())
-        message = OutboxMessage(message_id=message_id, topic="department", routing_key=decision.department,
-                                claim_id=claim.id, payload=department_message(claim, message_id),
-                                created_at=now, attempts=0)
-        session.add(message)
-        outbox.append(message)
-        CLAIMS_ROUTED.labels(decision.department, decision.category).inc()
-        log.info("claim.routed", claim_number=claim.claim_number, department=decision.department,
-                 category=decision.category, priority=decision.priority.value)
-    session.flush()
-    batch.outbox_ids = [m.id for m in outbox]
+        messages.append({"message_id": message_id, "topic": "department", "routing_key": c["department"],
+                         "claim_id": c["id"], "payload": department_message(c, events[c["id"]], message_id),
+                         "created_at": now, "published_at": None, "attempts": 0})
+        CLAIMS_ROUTED.labels(c["department"], c["category"]).inc()
+        log.info("claim.routed", claim_number=c["claim_number"], department=c["department"],
+                 category=c["category"], priority=c["priority"])
+    batch.outbox_ids = insert_rows(session, OUTBOX, messages)
     return batch

@@ -63,7 +63,7 @@ class DeadlinePolicy:
         return self.decision_days.get(resolution or "other", self.decision_days["other"])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)    # compared and hashed by identity: one loaded policy, one object
 class Policy:
     departments: dict[str, str]
     categories: dict[str, Category]

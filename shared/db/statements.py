@@ -1,7 +1,8 @@
 """Statements whose SQL differs by backend, written once."""
 from __future__ import annotations
 
-from sqlalchemy import Select, Table, text
+from sqlalchemy import Select, Table, bindparam, func, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -57,3 +58,25 @@ def reserve_serials(session: Session, year: int, count: int) -> list[int]:
     last = session.execute(text("UPDATE claim_number_counters SET value = value + :n WHERE year = :y "
                                 "RETURNING value"), {"n": count, "y": year}).scalar_one()
     return list(range(last - count + 1, last + 1))
+
+
+def in_values(session: Session, column, values):
+    """``column IN values`` as one array parameter on PostgreSQL (``= ANY(:values)``), so that the
+    statement's text, and the driver's parse of it, is the same for every batch."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == func.any(bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(list(values))
+
+
+def insert_rows(session: Session, table: Table, rows: list[dict]) -> list[int]:
+    """Insert ``rows`` and return their new ids, in order. PostgreSQL: the ids are drawn from the
+    table's sequence first and the rows sent with a plain executemany, whose short statement the
+    driver parses once, instead of one long multi-row INSERT … RETURNING per batch."""
+    if not rows:
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        ids = list(session.scalars(text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) "
+                                        "FROM generate_series(1, :n)"), {"t": table.name, "n": len(rows)}))
+        session.execute(table.insert(), [{**row, "id": i} for row, i in zip(rows, ids)])
+        return ids
+    return list(session.execute(table.insert().returning(table.c.id, sort_by_parameter_order=True), rows).scalars())

@@ -28,7 +28,11 @@ class DepartmentQueues:
 
     def _connect(self):
         if self._producer is None:
-            self._connection = Connection(self.url, transport_options=self._transport_options())
+            transport = None
+            if self.url.startswith(("redis://", "rediss://")):
+                from shared.messaging.redis_transport import Transport as transport
+            self._connection = Connection(self.url, transport=transport,
+                                          transport_options=self._transport_options())
             self._connection.ensure_connection(max_retries=3)
             channel = self._connection.channel()
             for queue in self.queues.values():      # declared up front: nothing routed is dropped
@@ -37,14 +41,23 @@ class DepartmentQueues:
         return self._producer
 
     def publish(self, department: str, body: dict, message_id: str) -> None:
-        if department not in self.queues:
-            raise KeyError(f"no queue for department {department!r}")
-        payload = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+        self.publish_many([(department, body, message_id)])
+
+    def publish_many(self, messages: list[tuple[str, dict, str]]) -> None:
+        """Publish ``(department, body, message_id)`` messages; on transports that can (Redis),
+        as one pipelined batch. Raises if any may not have been published."""
+        unknown = {d for d, _, _ in messages} - self.queues.keys()
+        if unknown:
+            raise KeyError(f"no queue for department(s) {sorted(unknown)}")
         with self._lock:
             try:
-                self._connect().publish(payload, routing_key=department, content_type="application/json",
-                                        content_encoding="utf-8", delivery_mode=2, message_id=message_id,
-                                        headers={"schema": body.get("schema"), "version": body.get("version")})
+                producer = self._connect()
+                with producer.batch(max_size=max(1, len(messages))):
+                    for department, body, message_id in messages:
+                        producer.publish(json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+                                         routing_key=department, content_type="application/json",
+                                         content_encoding="utf-8", delivery_mode=2, message_id=message_id,
+                                         headers={"schema": body.get("schema"), "version": body.get("version")})
             except Exception:
                 self._reset()
                 raise

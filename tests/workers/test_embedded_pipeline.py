@@ -75,12 +75,12 @@ def test_replaying_the_same_file_again_changes_nothing(app):
 
 
 def test_a_publish_that_fails_after_commit_is_published_later_and_only_once(app, monkeypatch):
-    real_publish = app.department_queues.publish
+    real_publish = app.department_queues.publish_many
 
     def broker_down(*args, **kwargs):
         raise ConnectionError("broker unreachable")
 
-    monkeypatch.setattr(app.department_queues, "publish", broker_down)
+    monkeypatch.setattr(app.department_queues, "publish_many", broker_down)
     from services.replay import ReplayTimeout
     with pytest.raises(ReplayTimeout):
         run_replay(app, None, lines=web_events(10, seed=6), timeout=3)
@@ -88,7 +88,7 @@ def test_a_publish_that_fails_after_commit_is_published_later_and_only_once(app,
         waiting = s.scalars(select(OutboxMessage).where(OutboxMessage.published_at.is_(None))).all()
     assert len(waiting) == 10                        # committed, routed, not yet sent: nothing lost
 
-    monkeypatch.setattr(app.department_queues, "publish", real_publish)
+    monkeypatch.setattr(app.department_queues, "publish_many", real_publish)
     from services.runner import Redriver
     import threading
     Redriver(app, ("intake", "routing", "outbox"), threading.Event()).sweep()
