@@ -19,7 +19,7 @@ from intake_worker.validation import Refused, check_envelope
 from shared.claim_number import format_claim_number
 from shared.db.models import Claim, ClaimEvent, ClaimHistory, InboxEvent, QuarantinedEvent
 from shared.db.statements import claim_work, in_values, insert_ignoring_conflicts, insert_rows, reserve_serials
-from shared.observability.metrics import CLAIMS_REGISTERED, EVENTS_QUARANTINED
+from shared.observability.metrics import CLAIMS_REGISTERED, EVENTS_QUARANTINED, INTAKE_OUTCOMES
 from shared.schema import NormalisedClaim, QuarantineReason, Rejection, Status
 
 log = structlog.get_logger("intake")
@@ -99,6 +99,9 @@ def register_pending(session: Session, *, now, batch_size: int, context: Normali
     if claims:
         outcomes += _register(session, claims, now)
         batch.registered = len(claims)
+    channels = {row.id: row.channel for row in rows}
+    for outcome in outcomes:
+        INTAKE_OUTCOMES.labels(channels[outcome["_id"]], outcome["_status"]).inc()
     session.execute(update(INBOX).where(INBOX.c.id == bindparam("_id"))
                     .values(status=bindparam("_status"), claim_id=bindparam("_claim"), processed_at=now),
                     outcomes)

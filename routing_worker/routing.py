@@ -102,7 +102,7 @@ def route_pending(session: Session, *, now, batch_size: int, policy: Policy) -> 
                          "claim_id": c["id"], "payload": department_message(c, events[c["id"]], message_id),
                          "created_at": now, "published_at": None, "attempts": 0})
         CLAIMS_ROUTED.labels(c["department"], c["category"]).inc()
-        log.info("claim.routed", claim_number=c["claim_number"], department=c["department"],
-                 category=c["category"], priority=c["priority"])
+        log.info("claim.routed", claim_number=c["claim_number"], event_ids=[e for e, _ in events[c["id"]]],
+                 department=c["department"], category=c["category"], priority=c["priority"])
     batch.outbox_ids = insert_rows(session, OUTBOX, messages)
     return batch

@@ -34,12 +34,11 @@ class Settings(BaseSettings):
     # --- policy -------------------------------------------------------------------------
     policy_file: Path | None = Field(None, description="the retailer's policy YAML; default: the bundled one")
     default_region: str = Field("RU", description="region for phone numbers written without a country code")
-    timezone: str = Field("Europe/Moscow", description="time zone of the business calendar")
 
     # --- limits and tuning --------------------------------------------------------------
     max_event_bytes: int = Field(256 * 1024, description="larger envelopes are quarantined as oversize")
-    batch_size: int = Field(100, description="events per intake message and per database transaction")
-    worker_threads: int = Field(4, description="threads per worker process")
+    batch_size: int = Field(100, ge=1, le=5000, description="events (intake) or claims (routing) per database transaction")
+    worker_threads: int = Field(4, ge=1, description="threads per worker process")
     queue_prefetch: int = Field(64, description="messages a worker holds in advance (Redis broker)")
     max_retries: int = Field(5, description="dramatiq retries of a failed batch before dead-lettering")
     redrive_after_seconds: float = Field(15.0, description="work untouched this long is re-driven from the database")
@@ -47,7 +46,7 @@ class Settings(BaseSettings):
     metrics_port: int | None = Field(None, description="port of a worker's /metrics; default per worker, 0 disables")
 
     # --- logging ------------------------------------------------------------------------
-    log_level: str = Field("INFO")
+    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
     log_format: str = Field("auto", description="json, console, or auto (json unless on a terminal)")
 
     @property

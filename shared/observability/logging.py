@@ -30,7 +30,7 @@ def configure_logging(level: str = "INFO", fmt: str = "auto", stream=None) -> No
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
         logger_factory=structlog.PrintLoggerFactory(stream),
-        cache_logger_on_first_use=True,
+        cache_logger_on_first_use=False,   # a reconfigured process (tests, CLI) must not keep old streams
     )
     # Libraries that use the standard library (dramatiq, kombu) go to the same stream.
     logging.basicConfig(level=max(numeric, logging.WARNING), stream=stream,

@@ -10,6 +10,8 @@ EVENTS_REDELIVERED = Counter("claimflow_events_redelivered_total",
                              "Events whose (source, event_id) was already in the inbox", ["channel"])
 EVENTS_QUARANTINED = Counter("claimflow_events_quarantined_total",
                              "Events set aside with a reason code", ["channel", "reason"])
+INTAKE_OUTCOMES = Counter("claimflow_intake_events_total",
+                          "Inbox events processed by intake, by what became of them", ["channel", "outcome"])
 CLAIMS_REGISTERED = Counter("claimflow_claims_registered_total",
                             "Claims registered by intake", ["channel"])
 EVENTS_MERGED = Counter("claimflow_events_merged_total",

@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
+import urllib.request
 
 import pytest
 from sqlalchemy import text
@@ -45,9 +47,10 @@ class Workers:
     def __init__(self, env, tmp_path):
         self.env, self.tmp_path, self.procs = env, tmp_path, {}
 
-    def start(self, name: str) -> subprocess.Popen:
+    def start(self, name: str, metrics_port: int = 0) -> subprocess.Popen:
         log = open(self.tmp_path / f"{name}-{len(self.procs)}.log", "w")
-        proc = subprocess.Popen([sys.executable, "-m", "services.cli", "worker", name, "--metrics-port", "0"],
+        proc = subprocess.Popen([sys.executable, "-m", "services.cli", "worker", name,
+                                 "--metrics-port", str(metrics_port)],
                                 env=self.env, stdout=log, stderr=subprocess.STDOUT)
         self.procs[f"{name}-{len(self.procs)}"] = proc
         return proc
@@ -68,6 +71,16 @@ def workers(env, tmp_path):
     w = Workers(env, tmp_path)
     yield w
     w.stop_all()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def scrape(port: int) -> str:
+    return urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
 
 
 def settings_from(env) -> Settings:
@@ -116,10 +129,13 @@ def test_web_events_flow_through_separate_workers_to_department_queues(env, brok
     events = tmp_path / "events.jsonl"
     lines = web_events(300, seed=11)
     events.write_text("\n".join(lines + lines[:20]) + "\n", encoding="utf-8")
-    workers.start("intake")
-    workers.start("routing")
+    intake_port, routing_port = free_port(), free_port()
+    workers.start("intake", intake_port)
+    workers.start("routing", routing_port)
 
     report = replay(env, events)
+    assert 'claimflow_claims_registered_total{channel="web"} 300.0' in scrape(intake_port)
+    assert "claimflow_claims_routed_total{" in scrape(routing_port)
 
     assert report == {"events": 320, "claims": 300, "merged": 0, "redeliveries": 20, "quarantined": 0}
     claims = export(env)

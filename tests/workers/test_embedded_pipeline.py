@@ -134,3 +134,14 @@ def test_every_inbox_event_ends_in_exactly_one_place(app):
         linked = s.execute(text("SELECT count(*), count(DISTINCT inbox_id) FROM claim_events")).one()
     assert statuses == {"registered": 15, "quarantined": 3}   # envelope-level refusals never reach the inbox
     assert linked[0] == linked[1] == 15
+
+
+def test_a_customer_with_an_open_claim_gets_high_priority_on_the_next_one(app):
+    first, second, stranger = (json.loads(line) for line in web_events(3, seed=10))
+    second["payload"].update(email=first["payload"]["email"], order_number="ORD-999")
+    for event in (first, second, stranger):
+        event["payload"]["description"] = "Чайник сломался через неделю"   # no legal words
+    stranger["payload"].pop("email")
+    run_replay(app, None, lines=[json.dumps(e, ensure_ascii=False) for e in (first, second, stranger)])
+    priority = {c["source_event_ids"][0]: c["priority"] for c in export_claims(app)}
+    assert priority == {first["event_id"]: "normal", second["event_id"]: "high", stranger["event_id"]: "normal"}

@@ -1,0 +1,63 @@
+"""The `claimflow` command line, as ../shared/contracts/cli.md fixes it for scripts and other teams."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from services.cli import main
+from services.synthetic import web_events
+
+EXPORT_KEYS = {"claim_number", "status", "category", "department", "priority", "channels", "source_event_ids",
+               "customer", "order_ref", "desired_resolution", "received_at", "deadlines", "escalation_level"}
+
+
+@pytest.fixture
+def env(tmp_path, names):
+    return {"CLAIMFLOW_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "CLAIMFLOW_BROKER_URL": "",
+            "CLAIMFLOW_LOG_LEVEL": "WARNING", "CLAIMFLOW_DEPARTMENT_EXCHANGE": names["department_exchange"]}
+
+
+def run(args, env):
+    return CliRunner().invoke(main, args, env=env, catch_exceptions=False)
+
+
+def test_replay_export_and_quarantine_list_speak_the_contract(tmp_path, env):
+    events = tmp_path / "events.jsonl"
+    lines = web_events(12, seed=31)
+    events.write_text("\n".join(lines + [lines[0], "not json at all", ""]) + "\n", encoding="utf-8")
+
+    replay = run(["replay", str(events)], env)
+    assert replay.exit_code == 0, replay.output
+    assert json.loads(replay.stdout.strip().splitlines()[-1]) == {
+        "events": 14, "claims": 12, "merged": 0, "redeliveries": 1, "quarantined": 1}
+
+    exported = [json.loads(line) for line in run(["claims", "export"], env).stdout.splitlines()]
+    assert len(exported) == 12 and all(set(c) == EXPORT_KEYS for c in exported)
+    assert all(set(c["customer"]) == {"name", "email", "phone"} for c in exported)
+    assert all(set(c["deadlines"]) == {"first_response", "decision", "closure"} for c in exported)
+    [record] = [json.loads(line) for line in run(["quarantine", "list"], env).stdout.splitlines()]
+    assert {"event_id", "source", "reason", "message"} <= set(record) and record["reason"] == "not_json"
+
+
+def test_db_upgrade_prepares_an_empty_database(env):
+    done = run(["db", "upgrade"], env)
+    assert done.exit_code == 0 and "up to date" in done.stderr
+    assert run(["claims", "export"], env).stdout == ""
+
+
+def test_a_missing_file_is_a_clear_error(env, tmp_path):
+    done = run(["replay", str(tmp_path / "nope.jsonl")], env)
+    assert done.exit_code == 2 and "does not exist" in done.stderr
+
+
+@pytest.mark.parametrize("name", ["intake", "routing"])
+def test_a_separate_worker_without_a_broker_explains_itself(env, name):
+    done = run(["worker", name], env)
+    assert done.exit_code == 2 and "CLAIMFLOW_BROKER_URL" in done.stderr
+
+
+def test_workers_of_later_releases_say_so(env):
+    done = run(["worker", "sla"], env)
+    assert done.exit_code == 2 and "not part of this release" in done.stderr
