@@ -31,7 +31,7 @@ def _table(title: str, counts: Counter, first: str, unit: str = "claims") -> Tab
 
 
 def run_demo(database: Path, events: Path | None = None) -> None:
-    console = Console(stderr=False)
+    console = Console(stderr=False, soft_wrap=True)
     for suffix in ("", "-wal", "-shm", "-journal"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)
     url = f"sqlite:///{database}"
