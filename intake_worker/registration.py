@@ -10,17 +10,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import structlog
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from intake_worker.blobs import BlobStore
 from intake_worker.channels import NormaliseContext, normalise
+from intake_worker.dedupe import DedupeRules, keys_of
+from intake_worker.dedupe_store import CandidateIndex, load_candidates, lock, store_keys
 from intake_worker.inbox import quarantine_row
+from intake_worker.merging import BatchPlan, Placement, contact_additions, plan_batch
 from intake_worker.validation import Refused, check_envelope
 from shared.claim_number import format_claim_number
 from shared.db.models import Claim, ClaimEvent, ClaimHistory, InboxEvent, QuarantinedEvent
 from shared.db.statements import claim_work, in_values, insert_ignoring_conflicts, insert_rows, reserve_serials
-from shared.observability.metrics import CLAIMS_REGISTERED, EVENTS_QUARANTINED, INTAKE_OUTCOMES
-from shared.schema import NormalisedClaim, QuarantineReason, Rejection, Status
+from shared.observability.metrics import CLAIMS_REGISTERED, EVENTS_MERGED, EVENTS_QUARANTINED, INTAKE_OUTCOMES
+from shared.schema import Ignored, NormalisedClaim, QuarantineReason, Rejection, Status
 
 log = structlog.get_logger("intake")
 INBOX, CLAIMS = InboxEvent.__table__, Claim.__table__
@@ -30,10 +34,12 @@ INBOX, CLAIMS = InboxEvent.__table__, Claim.__table__
 class IntakeBatch:
     taken: int = 0
     registered: int = 0
+    merged: int = 0
     quarantined: int = 0
+    ignored: int = 0
 
 
-def _normalise_row(row, context: NormaliseContext, max_bytes: int) -> NormalisedClaim | Refused:
+def _normalise_row(row, context: NormaliseContext, max_bytes: int) -> NormalisedClaim | Refused | Ignored:
     checked = check_envelope(row.body, max_bytes)
     if isinstance(checked, Refused):
         return checked
@@ -46,7 +52,7 @@ def _normalise_row(row, context: NormaliseContext, max_bytes: int) -> Normalised
                                    "retry after a fix")
     if isinstance(result, Rejection):
         return Refused(result, row.body, row.event_id, row.source, row.channel)
-    return result
+    return result   # a claim, or an Ignored automatic reply
 
 
 def claim_values(claim: NormalisedClaim, number: str, now) -> dict:
@@ -71,8 +77,9 @@ def pending_ids(session: Session, limit: int) -> list[int]:
                                 .order_by(INBOX.c.id).limit(limit)))
 
 
-def register_pending(session: Session, *, now, batch_size: int, context: NormaliseContext,
-                     max_bytes: int, ids: list[int] | None = None) -> IntakeBatch:
+def register_pending(session: Session, *, now, batch_size: int, context: NormaliseContext, max_bytes: int,
+                     rules: DedupeRules = DedupeRules(), blobs: BlobStore | None = None,
+                     ids: list[int] | None = None) -> IntakeBatch:
     """One batch of the intake stage (the oldest pending events, or those of ``ids`` still
     pending), in the caller's transaction."""
     query = select(INBOX.c.id, INBOX.c.source, INBOX.c.event_id, INBOX.c.channel, INBOX.c.body) \
@@ -91,14 +98,23 @@ def register_pending(session: Session, *, now, batch_size: int, context: Normali
             outcomes.append({"_id": row.id, "_status": "quarantined", "_claim": None})
             EVENTS_QUARANTINED.labels(row.channel, result.rejection.reason.value).inc()
             log.info("event.quarantined", event_id=row.event_id, reason=result.rejection.reason.value)
+        elif isinstance(result, Ignored):
+            outcomes.append({"_id": row.id, "_status": "ignored", "_claim": None})
+            batch.ignored += 1
+            log.info("event.ignored", event_id=row.event_id, reason=result.reason)
         else:
             claims.append((row, result))
     if quarantine:
         session.execute(insert_ignoring_conflicts(session, QuarantinedEvent.__table__), quarantine)
         batch.quarantined = len(quarantine)
     if claims:
-        outcomes += _register(session, claims, now)
-        batch.registered = len(claims)
+        if blobs is not None:
+            _keep_attachments(blobs, claims)
+        keys = set().union(*(keys_of(claim) for _, claim in claims))
+        lock(session, keys)
+        plan = plan_batch(claims, CandidateIndex(load_candidates(session, keys)), rules)
+        outcomes += _persist(session, plan, now)
+        batch.registered, batch.merged = len(plan.new), len(plan.merged)
     channels = {row.id: row.channel for row in rows}
     for outcome in outcomes:
         INTAKE_OUTCOMES.labels(channels[outcome["_id"]], outcome["_status"]).inc()
@@ -108,24 +124,70 @@ def register_pending(session: Session, *, now, batch_size: int, context: Normali
     return batch
 
 
-def _register(session: Session, claims: list, now) -> list[dict]:
-    serials = reserve_serials(session, now.year, len(claims))
-    numbers = [format_claim_number(now.year, s) for s in serials]
-    claim_ids = insert_rows(session, CLAIMS, [claim_values(claim, number, now)
-                                              for (_, claim), number in zip(claims, numbers)])
+def _keep_attachments(blobs: BlobStore, claims) -> None:
+    for _, claim in claims:
+        for attachment in claim.attachments:
+            if attachment.content is not None:
+                blobs.put(attachment.content)
+
+
+def _persist(session: Session, plan: BatchPlan, now) -> list[dict]:
+    """Write the plan: new claims, every event's link and keys, merges, history."""
+    new = plan.new
+    values = {p.target: claim_values(p.claim, "", now) for p in new}
+    for p in plan.merged:
+        if p.target < 0:                       # joins a claim this batch makes: fill it before insert
+            row = values[p.target]
+            for column, value in contact_additions(p.claim).items():
+                row[column] = row[column] or value
+    serials = reserve_serials(session, now.year, len(new))
+    for p, serial in zip(new, serials):
+        values[p.target]["claim_number"] = format_claim_number(now.year, serial)
+    real_ids = dict(zip([p.target for p in new], insert_rows(session, CLAIMS, [values[p.target] for p in new])))
+
+    def claim_id(p: Placement) -> int:
+        return real_ids.get(p.target, p.target)
+
     session.execute(insert(ClaimEvent.__table__), [
-        {"claim_id": claim_id, "inbox_id": row.id, "source": row.source, "event_id": row.event_id,
-         "channel": row.channel, "kind": "primary", "added_at": now}
-        for (row, _), claim_id in zip(claims, claim_ids)])
-    session.execute(insert(ClaimHistory.__table__), [
-        {"claim_id": claim_id, "at": now, "actor": "intake", "action": "registered", "from_status": None,
-         "to_status": Status.REGISTERED.value, "reason": f"{row.channel} event {row.event_id}", "data": {}}
-        for (row, _), claim_id in zip(claims, claim_ids)])
-    for (row, _), number in zip(claims, numbers):
-        CLAIMS_REGISTERED.labels(row.channel).inc()
-        log.info("claim.registered", event_id=row.event_id, claim_number=number, channel=row.channel)
-    return [{"_id": row.id, "_status": "registered", "_claim": claim_id}
-            for (row, _), claim_id in zip(claims, claim_ids)]
+        {"claim_id": claim_id(p), "inbox_id": p.row.id, "source": p.row.source, "event_id": p.row.event_id,
+         "channel": p.row.channel, "kind": "primary" if p.match is None else "merged",
+         "received_at": p.claim.received_at, "added_at": now} for p in plan.placements])
+    store_keys(session, [(claim_id(p), key) for p in plan.placements for key in keys_of(p.claim)])
+    stored_merges = [p for p in plan.merged if p.target > 0]
+    if stored_merges:
+        _fill_stored_claims(session, stored_merges, now)
+    session.execute(insert(ClaimHistory.__table__), [_history(p, claim_id(p), now) for p in plan.placements])
+    for p in plan.placements:
+        number = values[p.target]["claim_number"] if p.target < 0 else None
+        if p.match is None:
+            CLAIMS_REGISTERED.labels(p.row.channel).inc()
+            log.info("claim.registered", event_id=p.row.event_id, claim_number=number, channel=p.row.channel)
+        else:
+            EVENTS_MERGED.labels(p.row.channel).inc()
+            log.info("event.merged", event_id=p.row.event_id, claim_id=claim_id(p), rule=p.match.rule,
+                     channel=p.row.channel)
+    return [{"_id": p.row.id, "_status": "registered" if p.match is None else "merged", "_claim": claim_id(p)}
+            for p in plan.placements]
+
+
+def _fill_stored_claims(session: Session, merges: list[Placement], now) -> None:
+    """A merged event fills in what its claim lacked (a phone, an e-mail, the order); it never
+    overwrites what the customer said first."""
+    columns = ("customer_name", "customer_email", "customer_phone", "order_ref", "sku")
+    session.execute(update(CLAIMS).where(CLAIMS.c.id == bindparam("_id")).values(
+        {c: func.coalesce(CLAIMS.c[c], bindparam(f"_{c}")) for c in columns} | {"updated_at": now}),
+        [{"_id": p.target, **{f"_{c}": contact_additions(p.claim).get(c) for c in columns}} for p in merges])
+
+
+def _history(p: Placement, claim_id: int, now) -> dict:
+    if p.match is None:
+        return {"claim_id": claim_id, "at": now, "actor": "intake", "action": "registered", "from_status": None,
+                "to_status": Status.REGISTERED.value, "reason": f"{p.row.channel} event {p.row.event_id}", "data": {}}
+    return {"claim_id": claim_id, "at": now, "actor": "intake", "action": "merged", "from_status": None,
+            "to_status": None, "reason": f"{p.row.channel} event {p.row.event_id}: {p.match.why} (rule {p.match.rule})",
+            "data": {"event_id": p.row.event_id, "channel": p.row.channel, "rule": p.match.rule,
+                     "contact": sorted(contact_additions(p.claim)),
+                     "attachments": [a.model_dump(exclude_none=True) for a in p.claim.attachments]}}
 
 
 def quarantine_failed(session: Session, inbox_id: int, error: Exception, now) -> bool:

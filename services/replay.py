@@ -26,11 +26,12 @@ class ReplayReport:
     merged: int = 0
     redeliveries: int = 0
     quarantined: int = 0
+    ignored: int = 0
     inbox_ids: list[int] = field(default_factory=list, repr=False)
 
     def as_dict(self) -> dict:
         return {"events": self.events, "claims": self.claims, "merged": self.merged,
-                "redeliveries": self.redeliveries, "quarantined": self.quarantined}
+                "redeliveries": self.redeliveries, "quarantined": self.quarantined, "ignored": self.ignored}
 
 
 def read_lines(path) -> Iterable[bytes]:
@@ -102,7 +103,8 @@ def wait_until_done(app: App, report: ReplayReport, timeout: float,
 
 
 def count_outcomes(app: App, report: ReplayReport) -> None:
-    """Fill claims / merged / quarantined from what the inbox says became of this replay's events."""
+    """Fill claims / merged / quarantined / ignored (automatic replies) from what the inbox says
+    became of this replay's events."""
     counts: dict[str, int] = {}
     ids = report.inbox_ids
     with app.sessions() as session:
@@ -114,3 +116,4 @@ def count_outcomes(app: App, report: ReplayReport) -> None:
     report.claims = counts.get("registered", 0)
     report.merged = counts.get("merged", 0)
     report.quarantined += counts.get("quarantined", 0)
+    report.ignored = counts.get("ignored", 0)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -14,7 +15,9 @@ import structlog
 from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from intake_worker.blobs import BlobStore
 from intake_worker.channels import NormaliseContext
+from intake_worker.dedupe import DedupeRules
 from intake_worker.registration import IntakeBatch, pending_ids, quarantine_failed, register_pending
 from routing_worker.routing import route_pending
 from shared.bootstrap import App
@@ -40,10 +43,14 @@ def stage_run(name: str):
 
 def _register(app: App, ids: list[int] | None = None) -> IntakeBatch:
     settings = app.settings
+    rules = DedupeRules(window=timedelta(days=settings.dedupe_window_days),
+                        text_window=timedelta(hours=settings.dedupe_text_hours),
+                        text_similarity=settings.dedupe_text_similarity)
     with app.sessions.begin() as session:
         return register_pending(session, now=app.clock.now(), batch_size=settings.batch_size,
                                 context=NormaliseContext(settings.default_region),
-                                max_bytes=settings.max_event_bytes, ids=ids)
+                                max_bytes=settings.max_event_bytes, rules=rules,
+                                blobs=BlobStore(settings.blob_dir), ids=ids)
 
 
 def _register_one_by_one(app: App) -> IntakeBatch:
@@ -60,9 +67,8 @@ def _register_one_by_one(app: App) -> IntakeBatch:
                 raise
             with app.sessions.begin() as session:
                 one = IntakeBatch(taken=1, quarantined=int(quarantine_failed(session, inbox_id, exc, app.clock.now())))
-        total.taken += one.taken
-        total.registered += one.registered
-        total.quarantined += one.quarantined
+        for part in ("taken", "registered", "merged", "quarantined", "ignored"):
+            setattr(total, part, getattr(total, part) + getattr(one, part))
     return total
 
 

@@ -81,6 +81,8 @@ class Customer(BaseModel):
 
 
 class Attachment(BaseModel):
+    """Attachment metadata. ``content`` carries the bytes from normaliser to blob store and is
+    never serialised with the claim."""
     model_config = ConfigDict(frozen=True)
 
     filename: str | None = None
@@ -88,6 +90,7 @@ class Attachment(BaseModel):
     url: str | None = None
     size: int | None = None
     sha256: str | None = None
+    content: bytes | None = Field(default=None, exclude=True, repr=False)
 
 
 class NormalisedClaim(BaseModel):
@@ -107,7 +110,13 @@ class NormalisedClaim(BaseModel):
     desired_resolution: Resolution | None = None
     attachments: tuple[Attachment, ...] = ()
     language: str | None = None
+    #: the channel's own ids, for tracing and deduplication: ``message_id`` (e-mail), ``call_id``
+    #: (phone), ``marketplace_claim_id`` and ``posting_number`` (marketplaces), …
     channel_ids: dict[str, str] = Field(default_factory=dict)
+    #: e-mail: the Message-IDs this message answers (In-Reply-To, then References), without <>
+    references: tuple[str, ...] = ()
+    #: marketplaces: the marketplace's own reason codes or names, kept beside the customer's words
+    reason_codes: tuple[str, ...] = ()
 
     @property
     def text(self) -> str:
@@ -120,6 +129,14 @@ class Rejection(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     reason: QuarantineReason
+    message: str
+
+
+class Ignored(BaseModel):
+    """An event that is recorded but is neither a claim nor bad input (an automatic e-mail reply)."""
+    model_config = ConfigDict(frozen=True)
+
+    reason: str
     message: str
 
 

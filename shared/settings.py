@@ -35,6 +35,17 @@ class Settings(BaseSettings):
     policy_file: Path | None = Field(None, description="the retailer's policy YAML; default: the bundled one")
     default_region: str = Field("RU", description="region for phone numbers written without a country code")
 
+    # --- intake -------------------------------------------------------------------------
+    blob_dir: Path = Field(Path("blobs"), description="where attachment bytes are kept, by sha256")
+    dedupe_window_days: float = Field(14, description="same customer and order within this many days: one claim")
+    dedupe_text_hours: float = Field(72, description="same customer, no order, near-duplicate text within this "
+                                                     "many hours: one claim")
+    dedupe_text_similarity: float = Field(0.6, ge=0, le=1, description="how alike two texts must be for rule 5")
+    webhook_secrets: dict[str, str] = Field(default_factory=dict,
+                                            description='HMAC-SHA256 secret per marketplace, JSON: {"ozon": "…"}')
+    gateway_host: str = Field("127.0.0.1", description="address the HTTP gateway listens on")
+    gateway_port: int = Field(8080, description="port of the HTTP gateway")
+
     # --- limits and tuning --------------------------------------------------------------
     max_event_bytes: int = Field(256 * 1024, description="larger envelopes are quarantined as oversize")
     batch_size: int = Field(100, ge=1, le=5000, description="events (intake) or claims (routing) per database transaction")

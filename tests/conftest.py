@@ -44,9 +44,9 @@ def sqlite_url(tmp_path):
 
 
 @pytest.fixture
-def embedded_settings(sqlite_url, names):
+def embedded_settings(sqlite_url, names, tmp_path):
     return Settings(database_url=sqlite_url, broker_url=None, department_queue_url=None, log_level="WARNING",
-                    **names)
+                    blob_dir=tmp_path / "blobs", **names)
 
 
 @pytest.fixture

@@ -90,9 +90,25 @@ class ClaimEvent(Base):
     event_id: Mapped[str] = mapped_column(String(200))
     channel: Mapped[str] = mapped_column(String(32))
     kind: Mapped[str] = mapped_column(String(20))            # primary | merged
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     added_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     claim: Mapped[Claim] = relationship(back_populates="events")
+
+
+class ClaimKey(Base):
+    """What a claim is found by when the next event arrives: a marketplace claim id, an e-mail
+    Message-ID, a customer (``email:…``, ``phone:+…``). Looked up through (kind, value)."""
+    __tablename__ = "claim_keys"
+    __table_args__ = (
+        UniqueConstraint("claim_id", "kind", "value", name="uq_claim_keys"),
+        Index("ix_claim_keys_lookup", "kind", "value"),
+    )
+
+    id: Mapped[int] = mapped_column(Key, primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    value: Mapped[str] = mapped_column(String(300))
 
 
 class ClaimHistory(Base):

@@ -4,100 +4,19 @@ only the queue names and the JSON Schema."""
 from __future__ import annotations
 
 import json
-import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
-import urllib.request
 
 import pytest
 from sqlalchemy import text
 
 from services.synthetic import web_events
 from shared.bootstrap import bootstrap
-from shared.settings import Settings
 from tests.helpers import drain_with_kombu, validate_all
+from tests.integration.processes import export, free_port, replay, scrape, settings_from
 
 pytestmark = pytest.mark.services
-
-
-@pytest.fixture(params=["redis", "rabbitmq"])
-def broker_url(request):
-    return request.getfixturevalue("redis_url" if request.param == "redis" else "amqp_url")
-
-
-@pytest.fixture
-def env(migrated_pg_url, broker_url, names):
-    values = {"CLAIMFLOW_DATABASE_URL": migrated_pg_url, "CLAIMFLOW_BROKER_URL": broker_url,
-              "CLAIMFLOW_QUEUE_PREFIX": names["queue_prefix"],
-              "CLAIMFLOW_DEPARTMENT_EXCHANGE": names["department_exchange"],
-              "CLAIMFLOW_DEPARTMENT_QUEUE_PREFIX": names["department_queue_prefix"],
-              "CLAIMFLOW_REDIS_NAMESPACE": names["redis_namespace"],
-              "CLAIMFLOW_REDRIVE_AFTER_SECONDS": "3", "CLAIMFLOW_REDRIVE_INTERVAL_SECONDS": "1",
-              "CLAIMFLOW_LOG_LEVEL": "WARNING"}
-    return {**{k: v for k, v in os.environ.items() if not k.startswith("CLAIMFLOW_")}, **values}
-
-
-class Workers:
-    """`claimflow worker NAME` processes, stopped (or killed) at the end of the test."""
-
-    def __init__(self, env, tmp_path):
-        self.env, self.tmp_path, self.procs = env, tmp_path, {}
-
-    def start(self, name: str, metrics_port: int = 0) -> subprocess.Popen:
-        log = open(self.tmp_path / f"{name}-{len(self.procs)}.log", "w")
-        proc = subprocess.Popen([sys.executable, "-m", "services.cli", "worker", name,
-                                 "--metrics-port", str(metrics_port)],
-                                env=self.env, stdout=log, stderr=subprocess.STDOUT)
-        self.procs[f"{name}-{len(self.procs)}"] = proc
-        return proc
-
-    def stop_all(self):
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in self.procs.values():
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-
-
-@pytest.fixture
-def workers(env, tmp_path):
-    w = Workers(env, tmp_path)
-    yield w
-    w.stop_all()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def scrape(port: int) -> str:
-    return urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
-
-
-def settings_from(env) -> Settings:
-    return Settings(**{k[len("CLAIMFLOW_"):].lower(): v for k, v in env.items() if k.startswith("CLAIMFLOW_")})
-
-
-def replay(env, path, timeout=240) -> dict:
-    done = subprocess.run([sys.executable, "-m", "services.cli", "replay", str(path), "--timeout", str(timeout)],
-                          env=env, capture_output=True, text=True, timeout=timeout + 30)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def export(env) -> list[dict]:
-    done = subprocess.run([sys.executable, "-m", "services.cli", "claims", "export"], env=env,
-                          capture_output=True, text=True, timeout=120, check=True)
-    return [json.loads(line) for line in done.stdout.splitlines()]
 
 
 def third_party_consume(broker_url: str, queues: list[str]) -> list[dict]:
@@ -137,7 +56,7 @@ def test_web_events_flow_through_separate_workers_to_department_queues(env, brok
     assert 'claimflow_claims_registered_total{channel="web"} 300.0' in scrape(intake_port)
     assert "claimflow_claims_routed_total{" in scrape(routing_port)
 
-    assert report == {"events": 320, "claims": 300, "merged": 0, "redeliveries": 20, "quarantined": 0}
+    assert report == {"events": 320, "claims": 300, "merged": 0, "redeliveries": 20, "quarantined": 0, "ignored": 0}
     claims = export(env)
     assert len(claims) == 300 and all(c["status"] == "routed" for c in claims)
     bodies = third_party_consume(broker_url, department_queue_names(env))
@@ -173,7 +92,7 @@ def test_routing_worker_killed_mid_replay_loses_and_doubles_nothing(env, broker_
         time.sleep(1)
         workers.start("routing")
         runner.join(timeout=300)
-        assert result == {"events": count, "claims": count, "merged": 0, "redeliveries": 0, "quarantined": 0}
+        assert result == {"events": count, "claims": count, "merged": 0, "redeliveries": 0, "quarantined": 0, "ignored": 0}
 
         with app.engine.connect() as conn:
             states = dict(conn.execute(text("SELECT status, count(*) FROM inbox_events GROUP BY status")).all())

@@ -31,7 +31,7 @@ def test_replay_export_and_quarantine_list_speak_the_contract(tmp_path, env):
     replay = run(["replay", str(events)], env)
     assert replay.exit_code == 0, replay.output
     assert json.loads(replay.stdout.strip().splitlines()[-1]) == {
-        "events": 14, "claims": 12, "merged": 0, "redeliveries": 1, "quarantined": 1}
+        "events": 14, "claims": 12, "merged": 0, "redeliveries": 1, "quarantined": 1, "ignored": 0}
 
     exported = [json.loads(line) for line in run(["claims", "export"], env).stdout.splitlines()]
     assert len(exported) == 12 and all(set(c) == EXPORT_KEYS for c in exported)

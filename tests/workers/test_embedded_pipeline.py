@@ -42,7 +42,7 @@ def test_a_replay_registers_routes_and_quarantines_every_event_once(app):
     lines = good[:20] + BAD_LINES + good[20:] + good[:5]            # the last five are redeliveries
     report = run_replay(app, None, lines=lines)
 
-    assert report.as_dict() == {"events": 52, "claims": 40, "merged": 0, "redeliveries": 5, "quarantined": 7}
+    assert report.as_dict() == {"events": 52, "claims": 40, "merged": 0, "redeliveries": 5, "quarantined": 7, "ignored": 0}
     claims = list(export_claims(app))
     assert len(claims) == 40
     assert sorted(e for c in claims for e in c["source_event_ids"]) == sorted(json.loads(g)["event_id"] for g in good)
@@ -70,7 +70,7 @@ def test_replaying_the_same_file_again_changes_nothing(app):
     first = run_replay(app, None, lines=lines)
     second = run_replay(app, None, lines=lines)
     assert first.claims == 25
-    assert second.as_dict() == {"events": 25, "claims": 0, "merged": 0, "redeliveries": 25, "quarantined": 0}
+    assert second.as_dict() == {"events": 25, "claims": 0, "merged": 0, "redeliveries": 25, "quarantined": 0, "ignored": 0}
     assert len(list(export_claims(app))) == 25
 
 

@@ -1,0 +1,83 @@
+"""The database side of deduplication: lock an event's keys, load the claims that share them,
+and store what the next event will find a claim by. Every look-up goes through the
+(kind, value) index of ``claim_keys``, so its cost does not grow with the number of claims."""
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from intake_worker.dedupe import Candidate
+from shared.db.models import Claim, ClaimEvent, ClaimKey
+from shared.db.statements import in_values, insert_ignoring_conflicts
+
+KEYS, CLAIMS, EVENTS = ClaimKey.__table__, Claim.__table__, ClaimEvent.__table__
+def lock(session: Session, keys: set[tuple[str, str]]) -> None:
+    """PostgreSQL: hold a transaction-scoped advisory lock on each key, taken in one sorted pass
+    (so two workers never wait on each other in a circle). Two events that could merge share a
+    key, so the second waits until the first's claim is committed and then finds it. SQLite
+    has one writer at a time, which gives the same order."""
+    if session.get_bind().dialect.name != "postgresql" or not keys:
+        return
+    ids = sorted({int.from_bytes(hashlib.sha256(f"{k}\x1f{v}".encode("utf-8", "surrogatepass")).digest()[:8],
+                                 "big", signed=True) for k, v in keys})
+    session.execute(text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:ids AS bigint[])) AS k"),
+                    {"ids": ids})
+
+
+def load_candidates(session: Session, keys: set[tuple[str, str]]) -> dict[int, Candidate]:
+    """Every claim that has one of ``keys``, with what the rules need of it."""
+    wanted = set(keys)
+    if not wanted:
+        return {}
+    rows = session.execute(select(KEYS.c.claim_id, KEYS.c.kind, KEYS.c.value)
+                           .where(in_values(session, KEYS.c.value, {v for _, v in wanted}))).all()
+    ids = {r.claim_id for r in rows if (r.kind, r.value) in wanted}
+    if not ids:
+        return {}
+    candidates = {i: Candidate(claim_id=i) for i in ids}
+    for r in session.execute(select(KEYS.c.claim_id, KEYS.c.kind, KEYS.c.value)
+                             .where(in_values(session, KEYS.c.claim_id, ids))):
+        candidates[r.claim_id].keys.add((r.kind, r.value))
+    for r in session.execute(select(CLAIMS.c.id, CLAIMS.c.order_ref, CLAIMS.c.subject, CLAIMS.c.description,
+                                    CLAIMS.c.received_at).where(in_values(session, CLAIMS.c.id, ids))):
+        c = candidates[r.id]
+        if r.order_ref:
+            c.order_refs.add(r.order_ref)
+        c.texts.append("\n".join(p for p in (r.subject, r.description) if p))
+        c.seen.append(r.received_at)
+    for r in session.execute(select(EVENTS.c.claim_id, EVENTS.c.received_at)
+                             .where(in_values(session, EVENTS.c.claim_id, ids), EVENTS.c.received_at.isnot(None))):
+        candidates[r.claim_id].seen.append(r.received_at)
+    return candidates
+
+
+def store_keys(session: Session, claim_keys: list[tuple[int, tuple[str, str]]]) -> None:
+    rows = {(claim_id, *key) for claim_id, key in claim_keys}
+    if rows:
+        session.execute(insert_ignoring_conflicts(session, KEYS),
+                        [{"claim_id": c, "kind": k, "value": v} for c, k, v in sorted(rows)])
+
+
+class CandidateIndex:
+    """Candidates by key, kept current while a batch is planned (a claim made or grown by an
+    earlier event of the batch is found by the later ones)."""
+
+    def __init__(self, candidates: dict[int, Candidate]):
+        self.by_key: dict[tuple[str, str], dict[int, Candidate]] = defaultdict(dict)
+        for c in candidates.values():
+            self.add(c)
+
+    def add(self, candidate: Candidate) -> None:
+        for key in candidate.keys:
+            self.by_key[key][candidate.claim_id] = candidate
+
+    def for_keys(self, keys: set[tuple[str, str]]) -> list[Candidate]:
+        found: dict[int, Candidate] = {}
+        for key in keys:
+            found.update(self.by_key.get(key, {}))
+        # claims already stored first, by age; then those this batch made, in the order made
+        return sorted(found.values(), key=lambda c: (c.claim_id < 0, abs(c.claim_id)))
+
