@@ -64,6 +64,47 @@ def claims_export() -> None:
     _echo_lines(export_claims)
 
 
+@claims.command("split", help="Move a wrongly merged event out of a claim into a new claim of its own.")
+@click.argument("claim_number")
+@click.argument("event_id")
+@click.option("--reason", default=None, help="why: kept in both claims' history")
+def claims_split(claim_number: str, event_id: str, reason: str | None) -> None:
+    import getpass
+
+    from intake_worker.channels import NormaliseContext
+    from intake_worker.splitting import SplitRefused, split
+    from services.stages import declare_actors
+    app = _app(configure_logs=False)
+    try:
+        declare_actors(app)
+        try:
+            with app.sessions.begin() as session:
+                number = split(session, claim_number, event_id, now=app.clock.now(),
+                               context=NormaliseContext(app.settings.default_region),
+                               max_bytes=app.settings.max_event_bytes, actor=f"cli:{getpass.getuser()}",
+                               reason=reason)
+        except SplitRefused as e:
+            _fail(str(e))
+        app.actors["routing"].send()
+        if app.settings.embedded:
+            _drain_in_process(app)
+        click.echo(json.dumps({"claim_number": claim_number, "event_id": event_id, "new_claim_number": number}))
+    finally:
+        app.close()
+
+
+def _drain_in_process(app) -> None:
+    """On the embedded default nobody else runs the stages: run them here until their queues are empty."""
+    from services.pipeline_run import ALL_STAGES
+    from services.runner import StageWorker
+    runner = StageWorker(app, ALL_STAGES, threads=1).start()
+    try:
+        for stage in ("intake", "routing"):
+            app.broker.join(app.actors[stage].queue_name)
+    finally:
+        runner.stop()
+
+
 @main.group(help="Quarantined events.")
 def quarantine() -> None:
     pass
@@ -73,6 +114,35 @@ def quarantine() -> None:
 def quarantine_list() -> None:
     from services.export import list_quarantine
     _echo_lines(list_quarantine)
+
+
+@quarantine.command("retry", help="Run quarantined events again (after the policy or the code was fixed).")
+@click.argument("record_ids", nargs=-1, type=int, required=True)
+def quarantine_retry(record_ids: tuple[int, ...]) -> None:
+    from intake_worker.quarantine import NotQuarantined, retry
+    from services.stages import declare_actors
+    app = _app(configure_logs=False)
+    failed = False
+    try:
+        declare_actors(app)
+        for record_id in record_ids:
+            try:
+                with app.sessions.begin() as session:
+                    done = retry(session, record_id, app.clock.now(), app.settings.max_event_bytes)
+            except NotQuarantined as e:
+                click.echo(json.dumps({"id": record_id, "outcome": "not_found", "message": str(e)}))
+                failed = True
+                continue
+            if done.outcome in ("pending", "accepted"):
+                app.actors["intake"].send()
+            click.echo(json.dumps({"id": record_id, "event_id": done.event_id, "outcome": done.outcome,
+                                   "message": done.message}, ensure_ascii=False))
+        if app.settings.embedded:
+            _drain_in_process(app)
+    finally:
+        app.close()
+    if failed:
+        sys.exit(1)
 
 
 def _echo_lines(source) -> None:

@@ -71,3 +71,28 @@ def test_events_merge_across_batches_and_across_replays(app):
                                               at=T0 + timedelta(days=1))])
     assert (first.claims, second.claims, second.merged) == (1, 0, 1)
     assert len(set(claims_by_event(app).values())) == 1
+
+
+def test_a_wrong_merge_is_undone_by_split_with_history_on_both_claims(app):
+    from intake_worker.channels import NormaliseContext
+    from intake_worker.splitting import SplitRefused, split
+    from services.stages import routing_step
+    run_replay(app, None, lines=[web("p1", "Чайник протекает", email="e@example.ru", order="4242"),
+                                 web("p2", "Утюг не греет", email="e@example.ru", order="4242",
+                                     at=T0 + timedelta(days=1))])
+    [joined] = list(export_claims(app))
+    assert joined["source_event_ids"] == ["p1", "p2"]
+    context = NormaliseContext("RU")
+    with pytest.raises(SplitRefused, match="opened from"):
+        with app.sessions.begin() as s:
+            split(s, joined["claim_number"], "p1", now=T0, context=context, max_bytes=1 << 20, actor="t", reason=None)
+    with app.sessions.begin() as s:
+        new_number = split(s, joined["claim_number"], "p2", now=T0 + timedelta(days=2), context=context,
+                           max_bytes=1 << 20, actor="operator", reason="two different products")
+    routing_step(app)
+    claims = {c["claim_number"]: c for c in export_claims(app)}
+    assert claims[joined["claim_number"]]["source_event_ids"] == ["p1"]
+    assert claims[new_number]["source_event_ids"] == ["p2"] and claims[new_number]["status"] == "routed"
+    with app.sessions() as s:
+        actions = s.execute(select(ClaimHistory.action, ClaimHistory.actor).where(ClaimHistory.actor == "operator")).all()
+    assert sorted(a for a, _ in actions) == ["registered", "split"]
