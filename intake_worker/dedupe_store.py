@@ -33,7 +33,8 @@ def load_candidates(session: Session, keys: set[tuple[str, str]]) -> dict[int, C
     if not wanted:
         return {}
     rows = session.execute(select(KEYS.c.claim_id, KEYS.c.kind, KEYS.c.value)
-                           .where(in_values(session, KEYS.c.value, {v for _, v in wanted}))).all()
+                           .where(in_values(session, KEYS.c.kind, {k for k, _ in wanted}),
+                                  in_values(session, KEYS.c.value, {v for _, v in wanted}))).all()
     ids = {r.claim_id for r in rows if (r.kind, r.value) in wanted}
     if not ids:
         return {}

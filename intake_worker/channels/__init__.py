@@ -1,11 +1,11 @@
-"""One pure normaliser per channel: ``(envelope, context) -> NormalisedClaim | Rejection``."""
+"""One pure normaliser per channel: ``(envelope, context) -> NormalisedClaim | Rejection | Ignored``."""
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from intake_worker.channels import web
-from shared.schema import Channel, Envelope, NormalisedClaim, QuarantineReason, Rejection
+from intake_worker.channels import marketplace, phone, web
+from shared.schema import Channel, Envelope, Ignored, NormalisedClaim, QuarantineReason, Rejection
 
 
 @dataclass(frozen=True)
@@ -13,14 +13,16 @@ class NormaliseContext:
     default_region: str
 
 
-Normaliser = Callable[[Envelope, NormaliseContext], NormalisedClaim | Rejection]
+Normaliser = Callable[[Envelope, NormaliseContext], NormalisedClaim | Rejection | Ignored]
 
 NORMALISERS: dict[Channel, Normaliser] = {
     Channel.WEB: web.normalise,
+    Channel.PHONE: phone.normalise,
+    Channel.MARKETPLACE: marketplace.normalise,
 }
 
 
-def normalise(envelope: Envelope, context: NormaliseContext) -> NormalisedClaim | Rejection:
+def normalise(envelope: Envelope, context: NormaliseContext) -> NormalisedClaim | Rejection | Ignored:
     normaliser = NORMALISERS.get(envelope.channel)
     if normaliser is None:
         return Rejection(reason=QuarantineReason.UNSUPPORTED_CHANNEL,

@@ -27,7 +27,7 @@ BAD_LINES = [
     '"payload": {"call_id": "c-1", "transcript": "чайник течёт"}}',
 ]
 EXPECTED_REASONS = {None: "not_json", "bad-2": "missing_field", "bad-3": "unknown_channel", "bad-4": "bad_timestamp",
-                    "bad-5": "no_contact", "bad-6": "empty_description", "call-1": "unsupported_channel"}
+                    "bad-5": "no_contact", "bad-6": "empty_description", "call-1": "no_contact"}
 
 
 @pytest.fixture
