@@ -14,7 +14,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from rapidfuzz import fuzz
+from intake_worker.text_likeness import likeness
 
 from shared.schema import NormalisedClaim
 
@@ -83,11 +83,6 @@ def customer_keys(claim: NormalisedClaim) -> list[tuple[str, str]]:
     return keys
 
 
-def similarity(a: str, b: str) -> float:
-    """0..1: how alike two complaints read, ignoring word order and greetings' length."""
-    return fuzz.token_set_ratio(a.lower(), b.lower()) / 100
-
-
 def match(claim: NormalisedClaim, candidates: list[Candidate], rules: DedupeRules) -> Match | None:
     """The claim this event belongs to, by the first rule that holds, or None for a new claim."""
     at = claim.received_at
@@ -111,7 +106,7 @@ def match(claim: NormalisedClaim, candidates: list[Candidate], rules: DedupeRule
     for c in same_customer:
         if not c.near(at, rules.text_window):
             continue
-        score = max((similarity(claim.text, t) for t in c.texts), default=0.0)
+        score = max((likeness(claim.text, t) for t in c.texts), default=0.0)
         if score >= rules.text_similarity and (best is None or score > best[0]):
             best = (score, c)
     if best:

@@ -9,6 +9,7 @@ from datetime import datetime
 from shared.schema import Channel, Envelope, QuarantineReason, Rejection
 
 REQUIRED = ("event_id", "channel", "source", "received_at", "payload")
+MAX_EVENT_ID, MAX_SOURCE, MAX_CHANNEL = 200, 100, 32     # events.md; and the columns that keep them
 R = QuarantineReason
 
 
@@ -52,13 +53,14 @@ def _oversize(size: int, max_bytes: int) -> Rejection:
 
 
 def _identity(doc: dict) -> dict:
-    """The event's id, source and channel where they are plain text, for the quarantine record."""
-    def field(name):
+    """The event's id, source and channel where they are plain text that fits the record."""
+    def field(name, longest):
         value = doc.get(name)
-        if not isinstance(value, str) or not 0 < len(value) <= 200 or "\x00" in value or not _is_text(value):
+        if not isinstance(value, str) or not 0 < len(value) <= longest or "\x00" in value or not _is_text(value):
             return None
         return value
-    return {"event_id": field("event_id"), "source": field("source"), "channel": field("channel")}
+    return {"event_id": field("event_id", MAX_EVENT_ID), "source": field("source", MAX_SOURCE),
+            "channel": field("channel", MAX_CHANNEL)}
 
 
 def check_envelope(raw: bytes | str, max_bytes: int) -> Envelope | Refused:
@@ -88,11 +90,12 @@ def check_envelope(raw: bytes | str, max_bytes: int) -> Envelope | Refused:
     if missing:
         return Refused(Rejection(reason=R.MISSING_FIELD,
                                  message=f"the envelope lacks {', '.join(missing)}"), text, **ident)
-    if not isinstance(doc["event_id"], str) or len(doc["event_id"]) > 200:
+    if not isinstance(doc["event_id"], str) or len(doc["event_id"]) > MAX_EVENT_ID:
         return Refused(Rejection(reason=R.MISSING_FIELD,
                                  message="event_id must be a string of 1 to 200 characters"), text, **ident)
-    if not isinstance(doc["source"], str):
-        return Refused(Rejection(reason=R.MISSING_FIELD, message="source must be a string"), text, **ident)
+    if not isinstance(doc["source"], str) or len(doc["source"]) > MAX_SOURCE:
+        return Refused(Rejection(reason=R.MISSING_FIELD,
+                                 message=f"source must be a string of 1 to {MAX_SOURCE} characters"), text, **ident)
     if "\x00" in doc["event_id"] or "\x00" in doc["source"]:
         return Refused(Rejection(reason=R.MISSING_FIELD, message="event_id and source must not contain NUL"),
                        text)

@@ -186,6 +186,14 @@ def worker(name: str, threads: int | None, metrics_port: int | None) -> None:
         app.close()
 
 
+@main.command(help="Serve the HTTP intake gateway (events, web form, marketplace webhooks, claim status).")
+@click.option("--host", default=None, help="default CLAIMFLOW_GATEWAY_HOST")
+@click.option("--port", type=int, default=None, help="default CLAIMFLOW_GATEWAY_PORT")
+def gateway(host: str | None, port: int | None) -> None:
+    from services.gateway.server import serve
+    serve(Settings(), host, port)
+
+
 @main.group(help="The database.")
 def db() -> None:
     pass

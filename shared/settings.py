@@ -40,7 +40,8 @@ class Settings(BaseSettings):
     dedupe_window_days: float = Field(14, description="same customer and order within this many days: one claim")
     dedupe_text_hours: float = Field(72, description="same customer, no order, near-duplicate text within this "
                                                      "many hours: one claim")
-    dedupe_text_similarity: float = Field(0.6, ge=0, le=1, description="how alike two texts must be for rule 5")
+    dedupe_text_similarity: float = Field(0.6, ge=0, le=1, description="how alike (0-1, content words in "
+                                                                        "common) two texts must be for rule 5")
     webhook_secrets: dict[str, str] = Field(default_factory=dict,
                                             description='HMAC-SHA256 secret per marketplace, JSON: {"ozon": "…"}')
     gateway_host: str = Field("127.0.0.1", description="address the HTTP gateway listens on")

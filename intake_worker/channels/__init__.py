@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from intake_worker.channels import marketplace, phone, web
+from intake_worker.channels import email, marketplace, phone, web
 from shared.schema import Channel, Envelope, Ignored, NormalisedClaim, QuarantineReason, Rejection
 
 
@@ -18,6 +18,7 @@ Normaliser = Callable[[Envelope, NormaliseContext], NormalisedClaim | Rejection 
 NORMALISERS: dict[Channel, Normaliser] = {
     Channel.WEB: web.normalise,
     Channel.PHONE: phone.normalise,
+    Channel.EMAIL: email.normalise,
     Channel.MARKETPLACE: marketplace.normalise,
 }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 from intake_worker.contacts import canonical_order_ref, guess_language, normalise_email, normalise_phone
+from intake_worker.mentions import find_order_ref, find_resolution, find_sku
 from shared.schema import (Attachment, Customer, Envelope, NormalisedClaim, QuarantineReason, Rejection,
                            Resolution)
 
@@ -53,18 +54,20 @@ def normalise(envelope: Envelope, context) -> NormalisedClaim | Rejection:
                                                       "so nobody can answer the customer")
     wanted = _clean(p.get("desired_resolution"))
     resolution = wanted.lower() if wanted and wanted.lower() in {r.value for r in Resolution} else None
+    text = f"{subject or ''}\n{description}"
+    order_ref = canonical_order_ref(_clean(p.get("order_number"))) or find_order_ref(subject or "", description)
     return NormalisedClaim(
         event_id=envelope.event_id,
         source=envelope.source,
         channel=envelope.channel,
         received_at=envelope.received_at,
         customer=Customer(name=_clean(p.get("name")), email=email, phone=phone),
-        order_ref=canonical_order_ref(p.get("order_number")),
-        sku=_clean(p.get("sku")),
+        order_ref=order_ref,
+        sku=_clean(p.get("sku")) or find_sku(text),
         purchase_date=_date(p.get("purchase_date")),
         subject=subject,
         description=description,
-        desired_resolution=resolution,
+        desired_resolution=resolution or find_resolution(text),
         attachments=_attachments(p.get("attachments")),
         language=guess_language(f"{subject or ''} {description}", p.get("locale")),
         channel_ids={"form_event_id": envelope.event_id},

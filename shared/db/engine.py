@@ -28,6 +28,8 @@ def make_engine(url: str, **kwargs) -> Engine:
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 10)
     kwargs.setdefault("pool_pre_ping", True)
+    if make_url(url).get_backend_name() == "postgresql":
+        kwargs.setdefault("connect_args", {"connect_timeout": 5})   # an unreachable host fails fast, not in minutes
     return create_engine(url, **kwargs)
 
 

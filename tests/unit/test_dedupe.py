@@ -89,3 +89,27 @@ def test_keys_are_what_the_next_event_is_found_by():
                     ("message", "x@y"), ("message", "p@q"), ("marketplace", "ozon:1")}
     long_id = keys_of(claim(message_id="m" * 1000))
     assert all(len(v) <= 300 for _, v in long_id)
+
+
+@pytest.mark.parametrize("a, b", [
+    ("Чайник сломался", "Утюг сломался"),
+    ("Чайник протекает снизу после недели использования", "Утюг не греет после недели использования"),
+    ("Добрый день! Чайник протекает", "Добрый день! Прислали не тот цвет"),
+])
+def test_two_problems_in_alike_words_stay_two_claims(a, b):
+    first = stored(claim(a, email="a@example.ru"))
+    assert match(claim(b, email="a@example.ru", at=T0 + timedelta(hours=2)), [first], RULES) is None
+
+
+def test_the_same_complaint_in_other_words_and_english_inflections_is_one_claim():
+    first = stored(claim("The kettle is leaking from the bottom", email="a@example.ru"))
+    again = claim("Kettle still leaks at the bottom, please help", email="a@example.ru", at=T0 + timedelta(hours=9))
+    assert match(again, [first], RULES).rule == 5
+
+
+def test_a_follow_up_repeating_the_first_message_under_a_new_preamble_is_one_claim():
+    original = "the charging cable is missing from the box, so the set is incomplete."
+    first = stored(claim(original, email="a@example.ru"))
+    again = claim("I already emailed you about this, so repeating it here.\n\n" + original + "\n\nThanks,\nCharlotte",
+                  email="a@example.ru", at=T0 + timedelta(hours=36))
+    assert match(again, [first], RULES).rule == 5

@@ -238,11 +238,16 @@ HOSTILE = [
 @pytest.mark.parametrize("text", HOSTILE)
 def test_hostile_but_valid_text_is_accepted_and_kept_exactly(text):
     payload = {"name": text, "description": text, "email": "a@example.ru"}
-    for raw in (line(payload=payload, source=text[:200]), line(payload=payload, source=text[:200]).encode()):
+    for raw in (line(payload=payload, source=text[:100]), line(payload=payload, source=text[:100]).encode()):
         result = check_envelope(raw, LIMIT)
         assert isinstance(result, Envelope), result
         assert result.payload["name"] == text and result.payload["description"] == text
-        assert result.source == text[:200]
+        assert result.source == text[:100]
+
+
+def test_a_source_longer_than_a_producer_name_can_be_is_refused_clearly():
+    result = refused(check_envelope(line(source="s" * 101), LIMIT), R.MISSING_FIELD)
+    assert "1 to 100 characters" in result.rejection.message and result.source is None
 
 
 @pytest.mark.parametrize("event_id", ["web-'; DROP TABLE inbox; --", '<b>"id"</b>', "id\u200bwith\u202ertl"])

@@ -1,0 +1,87 @@
+"""Accepting envelopes: one transaction through ``intake_worker.inbox.accept_lines`` (inbox, or
+quarantine with a reason), commit, then nudge intake. What the caller is told follows the
+outcome: 202 accepted or duplicate; a refused envelope (kept in quarantine) 400/413/422."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import structlog
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from intake_worker.inbox import accept_lines
+from intake_worker.validation import Refused, check_envelope
+from shared.bootstrap import App
+
+log = structlog.get_logger("gateway")
+
+#: HTTP status of a refused envelope, by reason code (any other reason: 422)
+REFUSED_STATUS = {"not_json": 400, "oversize": 413}
+STATUS_WORDS = {"accepted": "accepted", "redelivered": "duplicate", "quarantined": "quarantined"}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str                 # accepted | duplicate | quarantined
+    event_id: str | None
+    error: str | None = None    # quarantined: the reason code
+    message: str | None = None
+
+    def item(self) -> dict:
+        body = {"event_id": self.event_id, "status": self.status}
+        if self.status == "quarantined":
+            body |= {"error": self.error, "message": self.message}
+        return body
+
+
+def _accept(app: App, lines: list[bytes | str]) -> list[Outcome]:
+    settings = app.settings
+    with app.sessions.begin() as session:
+        acceptance = accept_lines(session, lines, app.clock.now(), settings.max_event_bytes)
+    nudge_intake(app, len(acceptance.accepted))
+    outcomes = []
+    for line, (state, event_id) in zip(lines, acceptance.results):
+        if state == "quarantined":
+            # accept_lines keeps the reason in the quarantine row; the (pure) check says it again here
+            refused = check_envelope(line, settings.max_event_bytes)
+            reason = refused.rejection if isinstance(refused, Refused) else None
+            outcomes.append(Outcome("quarantined", event_id, reason.reason.value if reason else "bad_payload",
+                                    reason.message if reason else "the event was quarantined"))
+        else:
+            outcomes.append(Outcome(STATUS_WORDS[state], event_id))
+    return outcomes
+
+
+async def accept(app: App, lines: list[bytes | str]) -> list[Outcome]:
+    """Store ``lines`` and say what became of each (database work off the event loop)."""
+    return await run_in_threadpool(_accept, app, lines)
+
+
+def nudge_intake(app: App, accepted: int) -> None:
+    """After the commit: wake intake. A lost nudge loses nothing — the events are pending in the
+    inbox and the workers' re-driver finds them — so a broker failure here is only logged."""
+    if not accepted:
+        return
+    actor = app.actors.get("intake")
+    if actor is None:
+        log.warning("gateway.intake_not_declared", accepted=accepted)
+        return
+    try:
+        for _ in range(math.ceil(accepted / app.settings.batch_size)):
+            actor.send()
+    except Exception as exc:   # noqa: BLE001 - any broker trouble: the re-driver catches up
+        log.warning("gateway.nudge_failed", accepted=accepted, error=type(exc).__name__)
+
+
+def single_response(outcome: Outcome) -> JSONResponse:
+    """The answer for one envelope."""
+    if outcome.status == "quarantined":
+        return JSONResponse({"error": outcome.error, "message": outcome.message, "event_id": outcome.event_id},
+                            status_code=REFUSED_STATUS.get(outcome.error, 422))
+    return JSONResponse({"event_id": outcome.event_id, "status": outcome.status}, status_code=202)
+
+
+def batch_response(outcomes: list[Outcome]) -> JSONResponse:
+    """The answer for several: 202 with each one's outcome (a refused one is kept in quarantine)."""
+    return JSONResponse({"results": [o.item() for o in outcomes]}, status_code=202)
