@@ -42,16 +42,19 @@ def load_candidates(session: Session, keys: set[tuple[str, str]]) -> dict[int, C
     for r in session.execute(select(KEYS.c.claim_id, KEYS.c.kind, KEYS.c.value)
                              .where(in_values(session, KEYS.c.claim_id, ids))):
         candidates[r.claim_id].keys.add((r.kind, r.value))
-    for r in session.execute(select(CLAIMS.c.id, CLAIMS.c.order_ref, CLAIMS.c.subject, CLAIMS.c.description,
-                                    CLAIMS.c.received_at).where(in_values(session, CLAIMS.c.id, ids))):
+    for r in session.execute(select(CLAIMS.c.id, CLAIMS.c.order_ref, CLAIMS.c.received_at)
+                             .where(in_values(session, CLAIMS.c.id, ids))):
         c = candidates[r.id]
         if r.order_ref:
             c.order_refs.add(r.order_ref)
-        c.texts.append("\n".join(p for p in (r.subject, r.description) if p))
         c.seen.append(r.received_at)
-    for r in session.execute(select(EVENTS.c.claim_id, EVENTS.c.received_at)
-                             .where(in_values(session, EVENTS.c.claim_id, ids), EVENTS.c.received_at.isnot(None))):
-        candidates[r.claim_id].seen.append(r.received_at)
+    for r in session.execute(select(EVENTS.c.claim_id, EVENTS.c.received_at, EVENTS.c.text)
+                             .where(in_values(session, EVENTS.c.claim_id, ids))):
+        c = candidates[r.claim_id]
+        if r.received_at is not None:
+            c.seen.append(r.received_at)
+        if r.text:
+            c.texts.append(r.text)
     return candidates
 
 

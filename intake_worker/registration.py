@@ -28,6 +28,7 @@ from shared.schema import Ignored, NormalisedClaim, QuarantineReason, Rejection,
 
 log = structlog.get_logger("intake")
 INBOX, CLAIMS = InboxEvent.__table__, Claim.__table__
+EVENT_TEXT_KEPT = 4000    # enough of each event's words for dedupe to compare
 
 
 @dataclass
@@ -151,7 +152,8 @@ def _persist(session: Session, plan: BatchPlan, now) -> list[dict]:
     session.execute(insert(ClaimEvent.__table__), [
         {"claim_id": claim_id(p), "inbox_id": p.row.id, "source": p.row.source, "event_id": p.row.event_id,
          "channel": p.row.channel, "kind": "primary" if p.match is None else "merged",
-         "received_at": p.claim.received_at, "added_at": now} for p in plan.placements])
+         "received_at": p.claim.received_at, "text": p.claim.text[:EVENT_TEXT_KEPT], "added_at": now}
+        for p in plan.placements])
     store_keys(session, [(claim_id(p), key) for p in plan.placements for key in keys_of(p.claim)])
     stored_merges = [p for p in plan.merged if p.target > 0]
     if stored_merges:

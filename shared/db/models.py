@@ -91,6 +91,7 @@ class ClaimEvent(Base):
     channel: Mapped[str] = mapped_column(String(32))
     kind: Mapped[str] = mapped_column(String(20))            # primary | merged
     received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    text: Mapped[str | None] = mapped_column(Text)           # what this event said: dedupe compares it
     added_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     claim: Mapped[Claim] = relationship(back_populates="events")
