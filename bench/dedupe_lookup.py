@@ -96,7 +96,7 @@ def main() -> None:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     url = sa.engine.make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
     app = bootstrap(Settings(database_url=url, broker_url=None, log_level="WARNING",
-                             blob_dir=Path("/tmp") / name), configure_logs=False, migrate=True)
+                             blob_dir=Path("/tmp") / name), migrate=True)
     declare_actors(app)
     results = []
     try:

@@ -3,6 +3,7 @@ channels: e-mail (email-validator, no DNS), phone in E.164 (phonenumbers), order
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
@@ -16,8 +17,13 @@ def normalise_email(raw) -> str | None:
     """Lower-cased, syntax-checked address, or None when it is not an address."""
     if not isinstance(raw, str) or "@" not in raw:
         return None
+    return _normalise_email(raw.strip())
+
+
+@lru_cache(maxsize=65536)       # repeat customers write again and again; the check costs ~0.2 ms
+def _normalise_email(raw: str) -> str | None:
     try:
-        result = validate_email(raw.strip(), check_deliverability=False, allow_smtputf8=True)
+        result = validate_email(raw, check_deliverability=False, allow_smtputf8=True)
     except EmailNotValidError:
         return None
     return result.normalized.lower()
@@ -28,7 +34,11 @@ def normalise_phone(raw, default_region: str) -> str | None:
     prefix (``8 912 …``) is read in the default region."""
     if not isinstance(raw, str) or not any(ch.isdigit() for ch in raw):
         return None
-    text = raw.strip()
+    return _normalise_phone(raw.strip(), default_region)
+
+
+@lru_cache(maxsize=65536)
+def _normalise_phone(text: str, default_region: str) -> str | None:
     digits = re.sub(r"\D", "", text)
     if not text.startswith("+") and len(digits) == 11 and digits[0] in "78" and default_region == "RU":
         text = "+7" + digits[1:]

@@ -15,6 +15,7 @@ class Placement:
     claim: NormalisedClaim
     target: int                    # a stored claim id (> 0) or this batch's new claim (< 0)
     match: Match | None = None     # None: the event made the claim
+    keys: frozenset = frozenset()  # what the claim is found by, thanks to this event
 
 
 @dataclass
@@ -42,11 +43,11 @@ def plan_batch(items: list[tuple[object, NormalisedClaim]], index: CandidateInde
             made += 1
             candidate = Candidate(claim_id=-made, keys=set(keys), seen=[claim.received_at], texts=[claim.text],
                                   order_refs={claim.order_ref} if claim.order_ref else set())
-            plan.placements.append(Placement(row, claim, -made))
+            plan.placements.append(Placement(row, claim, -made, keys=frozenset(keys)))
         else:
             candidate = next(c for c in index.for_keys(keys) if c.claim_id == found.claim_id)
             absorb(candidate, claim)
-            plan.placements.append(Placement(row, claim, found.claim_id, found))
+            plan.placements.append(Placement(row, claim, found.claim_id, found, frozenset(keys)))
         index.add(candidate)
     return plan
 

@@ -154,7 +154,7 @@ def _persist(session: Session, plan: BatchPlan, now) -> list[dict]:
          "channel": p.row.channel, "kind": "primary" if p.match is None else "merged",
          "received_at": p.claim.received_at, "text": p.claim.text[:EVENT_TEXT_KEPT], "added_at": now}
         for p in plan.placements])
-    store_keys(session, [(claim_id(p), key) for p in plan.placements for key in keys_of(p.claim)])
+    store_keys(session, [(claim_id(p), key) for p in plan.placements for key in p.keys])
     stored_merges = [p for p in plan.merged if p.target > 0]
     if stored_merges:
         _fill_stored_claims(session, stored_merges, now)

@@ -6,6 +6,8 @@ from importlib import resources
 
 from kombu import Connection, Queue
 
+from shared.schema import NormalisedClaim, QuarantineReason, Rejection
+
 
 def department_schema() -> dict:
     return json.loads(resources.files("shared").joinpath("messaging/schemas/department-claim.v1.json")
@@ -35,3 +37,16 @@ def validate_all(bodies: list[dict]) -> None:
     validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
     for body in bodies:
         validator.validate(body)
+
+
+def claim_of(result) -> NormalisedClaim:
+    """The normaliser's claim; fails the test, showing the result, if it refused."""
+    assert isinstance(result, NormalisedClaim), result
+    return result
+
+
+def rejected(result, reason: QuarantineReason) -> Rejection:
+    """The normaliser's refusal, checked to carry ``reason``."""
+    assert isinstance(result, Rejection), result
+    assert result.reason is reason, result
+    return result

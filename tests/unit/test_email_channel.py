@@ -20,6 +20,7 @@ from intake_worker.channels.email import normalise
 from intake_worker.validation import Refused, check_envelope
 from shared.schema import (Channel, Envelope, Ignored, NormalisedClaim, QuarantineReason as R, Rejection,
                            Resolution)
+from tests.helpers import claim_of, rejected
 
 RU = NormaliseContext("RU")
 RECEIVED = datetime(2026, 11, 12, 10, 15, tzinfo=timezone(timedelta(hours=3)))
@@ -62,17 +63,6 @@ def raw_message(body: bytes, content_type: str = 'text/plain; charset="utf-8"', 
             "Date: Thu, 12 Nov 2026 10:14:00 +0300\r\nMessage-ID: <raw.1@example.ru>\r\nMIME-Version: 1.0\r\n"
             f"Content-Type: {content_type}\r\nContent-Transfer-Encoding: {cte}\r\n{extra}\r\n")
     return head.encode("ascii") + body
-
-
-def claim_of(result) -> NormalisedClaim:
-    assert isinstance(result, NormalisedClaim), result
-    return result
-
-
-def rejected(result, reason: R) -> Rejection:
-    assert isinstance(result, Rejection), result
-    assert result.reason is reason, result
-    return result
 
 
 # --- the basic mapping ---------------------------------------------------------------------------

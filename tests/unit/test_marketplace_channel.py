@@ -17,6 +17,7 @@ from intake_worker.channels.marketplace import normalise
 from intake_worker.validation import Refused, check_envelope
 from shared.schema import (Attachment, Channel, Customer, Envelope, NormalisedClaim, QuarantineReason as R,
                            Rejection, Resolution)
+from tests.helpers import claim_of, rejected
 
 RU = NormaliseContext("RU")
 RECEIVED = datetime(2026, 10, 15, 9, 0, tzinfo=timezone.utc)
@@ -73,17 +74,6 @@ def ym_item(**reason) -> dict:
     payload = copy.deepcopy(YM)
     payload["items"][0]["returnReason"] = {k: v for k, v in reason.items() if v is not _DROP}
     return payload
-
-
-def claim_of(result) -> NormalisedClaim:
-    assert isinstance(result, NormalisedClaim), result
-    return result
-
-
-def rejected(result, reason: R) -> Rejection:
-    assert isinstance(result, Rejection), result
-    assert result.reason is reason, result
-    return result
 
 
 # --- dispatch -----------------------------------------------------------------------------------

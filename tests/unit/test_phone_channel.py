@@ -15,6 +15,7 @@ from intake_worker.channels.phone import normalise
 from intake_worker.validation import Refused, check_envelope
 from shared.schema import (Attachment, Channel, Envelope, NormalisedClaim, QuarantineReason as R, Rejection,
                            Resolution)
+from tests.helpers import claim_of, rejected
 
 RU = NormaliseContext("RU")
 RECEIVED = datetime(2026, 11, 20, 10, 15, tzinfo=timezone(timedelta(hours=3)))
@@ -50,17 +51,6 @@ _DROP = object()
 
 def without(*keys) -> dict:
     return {k: v for k, v in CALL.items() if k not in keys}
-
-
-def claim_of(result) -> NormalisedClaim:
-    assert isinstance(result, NormalisedClaim), result
-    return result
-
-
-def rejected(result, reason: R) -> Rejection:
-    assert isinstance(result, Rejection), result
-    assert result.reason is reason, result
-    return result
 
 
 # --- the whole call -----------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import pytest
 from intake_worker.channels import NormaliseContext, normalise
 from shared.schema import (Attachment, Channel, Envelope, NormalisedClaim, QuarantineReason as R, Rejection,
                            Resolution)
+from tests.helpers import claim_of, rejected
 
 RU = NormaliseContext("RU")
 RECEIVED = datetime(2026, 11, 12, 10, 15, tzinfo=timezone(timedelta(hours=3)))
@@ -26,17 +27,6 @@ FORM = {
 def web(payload: dict, channel: Channel = Channel.WEB, **replace) -> Envelope:
     return Envelope(event_id="web-000777", channel=channel, source="site", received_at=RECEIVED,
                     payload={**payload, **replace})
-
-
-def claim_of(result) -> NormalisedClaim:
-    assert isinstance(result, NormalisedClaim), result
-    return result
-
-
-def rejected(result, reason: R) -> Rejection:
-    assert isinstance(result, Rejection), result
-    assert result.reason is reason, result
-    return result
 
 
 def test_full_form_is_mapped_field_by_field():
