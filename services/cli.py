@@ -194,6 +194,22 @@ def gateway(host: str | None, port: int | None) -> None:
     serve(Settings(), host, port)
 
 
+@main.group(help="The claims mailbox: e-mail over SMTP.")
+def mail() -> None:
+    pass
+
+
+@mail.command("serve", help="Receive e-mail over SMTP: each message to a claims address becomes an event "
+                            "of the email channel. Runs until SIGTERM.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on")
+@click.option("--port", type=int, default=8025, show_default=True, help="port to listen on")
+@click.option("--address", "addresses", multiple=True,
+              help="a recipient to accept; repeat for several (default claims@localhost); others get 550")
+def mail_serve(host: str, port: int, addresses: tuple[str, ...]) -> None:
+    from services.mailbox import serve
+    serve(Settings(), host, port, addresses or None)
+
+
 @main.group(help="The database.")
 def db() -> None:
     pass
