@@ -234,7 +234,7 @@ def show(f: dict) -> None:
             table.add_row(name, f"{r['claims_per_s']:.0f}", f"{r['p50_ms']:.0f}", f"{r['p99_ms']:.0f}", f"{r['mean_ms']:.0f}")
     table.add_row("no-op dramatiq actor", f"{f['noop_msgs_per_s']:.0f} msg/s", "", "", "")
     table.caption = (f"claims/s ÷ no-op msg/s = {f['ratio_to_noop']:.2f} "
-                     f"(each claim is one of a batch of {f['batch']}: two stages, five rows, one publish)")
+                     f"(a claim is one of a batch of {f['batch']}: two stages, about ten rows written, one publish)")
     Console().print(table)
 
 
