@@ -35,7 +35,7 @@ class Keyword:
         words = tuple(words_of(spec))
         if not words:
             raise PolicyError(f"empty keyword {spec!r}")
-        return cls(words, weight, exact)
+        return cls(words, weight * len(words), exact)
 
 
 @dataclass(frozen=True)
