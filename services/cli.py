@@ -194,6 +194,41 @@ def gateway(host: str | None, port: int | None) -> None:
     serve(Settings(), host, port)
 
 
+@main.group(help="Routing: how claims are classified.")
+def routing() -> None:
+    pass
+
+
+@routing.command("explain", help="Show which evidence chooses the category and department for TEXT "
+                                 "(or for the claim whose number TEXT is).")
+@click.argument("text")
+def routing_explain(text: str) -> None:
+    from routing_worker.classify import classify, score_categories
+    from shared.claim_number import parse_claim_number
+    from shared.db.models import Claim
+    from shared.policy import load_policy, words_of
+    settings = Settings()
+    policy = load_policy(settings.policy_file)
+    if parse_claim_number(text):
+        app = _app(settings, configure_logs=False)
+        try:
+            with app.sessions() as session:
+                claim = session.query(Claim).filter_by(claim_number=text.strip()).first()
+                if claim is None:
+                    _fail(f"no claim {text}")
+                text = "\n".join(p for p in (claim.subject, claim.description) if p)
+        finally:
+            app.close()
+    decision = classify(text, policy)
+    scores = score_categories(words_of(text), policy)
+    click.echo(json.dumps({"category": decision.category, "department": decision.department,
+                           "priority": decision.priority.value, "confidence": decision.confidence,
+                           "evidence": list(decision.evidence),
+                           "candidates": {c: {"score": s, "keywords": k} for c, (s, k) in
+                                          sorted(scores.items(), key=lambda i: -i[1][0])}},
+                          ensure_ascii=False, indent=2))
+
+
 @main.group(help="The claims mailbox: e-mail over SMTP.")
 def mail() -> None:
     pass

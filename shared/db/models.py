@@ -171,3 +171,56 @@ class ClaimNumberCounter(Base):
 
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     value: Mapped[int] = mapped_column(Key, default=0)
+
+
+# --- the departments' API (services/departments) ------------------------------------------------
+from decimal import Decimal  # noqa: E402  (this section's own imports)
+
+from sqlalchemy import Boolean, Numeric  # noqa: E402
+
+#: a department's claims, newest page by page: the departments' API lists by (department, id)
+Index("ix_claims_department", Claim.department, Claim.id)
+
+
+class ApiKey(Base):
+    """A department's (or an administrator's) key to the departments' API. Only the SHA-256 of the
+    secret is kept; ``key_prefix`` (its first 8 characters) finds it and is what lists show."""
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Key, primary_key=True)
+    key_prefix: Mapped[str] = mapped_column(String(16), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    department: Mapped[str | None] = mapped_column(String(64))    # None: an administrator's key
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    owner: Mapped[str] = mapped_column(String(80))                 # a person or a system
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ClaimDecision(Base):
+    """A department's decision on a claim: a remedy (with an amount where it applies) or a
+    rejection with its reason. A reopened claim may be decided again: one row per decision."""
+    __tablename__ = "claim_decisions"
+
+    id: Mapped[int] = mapped_column(Key, primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
+    resolution: Mapped[str] = mapped_column(String(24))            # a Resolution value, or "rejected"
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    currency: Mapped[str | None] = mapped_column(String(3))
+    reason: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str] = mapped_column(String(100))
+    department: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ClaimExecution(Base):
+    """The remedy carried out, with the department's evidence (text or a JSON object)."""
+    __tablename__ = "claim_executions"
+
+    id: Mapped[int] = mapped_column(Key, primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
+    decision_id: Mapped[int | None] = mapped_column(ForeignKey("claim_decisions.id"))
+    evidence: Mapped[dict] = mapped_column(Document)
+    executed_by: Mapped[str] = mapped_column(String(100))
+    department: Mapped[str | None] = mapped_column(String(64))
+    executed_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -61,3 +61,11 @@ def test_a_separate_worker_without_a_broker_explains_itself(env, name):
 def test_workers_of_later_releases_say_so(env):
     done = run(["worker", "sla"], env)
     assert done.exit_code == 2 and "not part of this release" in done.stderr
+
+
+def test_routing_explain_names_the_evidence_and_the_runner_up(env):
+    done = run(["routing", "explain", "Прислали другой цвет, а с карты списали дважды"], env)
+    answer = json.loads(done.stdout)
+    assert (answer["category"], answer["department"]) == ("wrong_item", "warehouse")
+    assert "keyword:другой цвет" in answer["evidence"]
+    assert list(answer["candidates"]) == ["wrong_item", "billing"]
