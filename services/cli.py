@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from services.departments.commands import keys
 from shared.settings import Settings
 
 
@@ -261,6 +262,9 @@ def db_upgrade() -> None:
     finally:
         engine.dispose()
     click.echo(f"database at {engine.url.render_as_string(hide_password=True)} is up to date", err=True)
+
+
+main.add_command(keys)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse
 
 from services.departments import service, transitions as t
 from services.departments.auth import principal
@@ -32,6 +33,7 @@ READ = {401: {"model": ErrorBody, "description": "no key, or a key that is unkno
         404: {"model": ErrorBody, "description": "no claim with this number"}, **UNAVAILABLE}
 CHANGE = {**READ, 409: {"model": IllegalTransitionBody, "description": "the claim's state does not allow this "
                                                                         "step: its status and the allowed next ones"},
+          400: {"model": ErrorBody, "description": "the body is not JSON"},
           422: {"model": ErrorBody, "description": "the request's fields do not make a valid change"}}
 
 
@@ -44,15 +46,17 @@ def answers():
         raise ApiError(404, "not_found", "no claim with this number") from None
     except service.Forbidden:
         raise ApiError(403, "forbidden", "this key's department may not see that department's claims") from None
-    except t.IllegalAction as exc:
-        raise ApiError(409, "illegal_transition", str(exc), status=exc.current.value, allowed=exc.allowed) from None
     except t.InvalidRequest as exc:
         raise ApiError(422, exc.error, str(exc)) from None
 
 
-def _change(app: App, who: Principal, number: str, make: Callable[[Claim], t.Change]) -> dict:
-    with answers():
-        return service.change_claim(app, who, number, make)
+def _change(app: App, who: Principal, number: str, make: Callable[[Claim], t.Change]) -> dict | JSONResponse:
+    try:
+        with answers():
+            return service.change_claim(app, who, number, make)
+    except t.IllegalAction as exc:      # answered here: its "status" field is not ApiError's HTTP status
+        return JSONResponse({"error": "illegal_transition", "message": str(exc), "status": exc.current.value,
+                             "allowed": exc.allowed}, status_code=409)
 
 
 @router.get("", summary="The claims this key may see", response_model=ClaimPage, responses=READ)
@@ -94,10 +98,9 @@ def customer_replied(number: str, app: Claimflow, who: Caller, body: CustomerRep
 @router.post("/{number}/decision", response_model=ClaimDetail, responses=CHANGE,
              summary="Decide: in_progress → decided (a remedy) or rejected (with a reason)")
 def decide(number: str, body: DecisionRequest, app: Claimflow, who: Caller):
-    with answers():
-        decision = t.decision_of(getattr(body.resolution, "value", body.resolution), body.amount, body.currency,
-                                 body.reason)
-    return _change(app, who, number, lambda c: t.decide(c.status, decision))
+    resolution = getattr(body.resolution, "value", body.resolution)
+    return _change(app, who, number, lambda c: t.decide(c.status, t.decision_of(resolution, body.amount,
+                                                                                body.currency, body.reason)))
 
 
 @router.post("/{number}/executed", response_model=ClaimDetail, responses=CHANGE,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from services.departments.api import router as departments_router
 from services.gateway import claims, events, forms, health, webhooks
 from services.gateway.errors import install_error_handlers
 from services.gateway.models import BODY_COMPONENTS, ErrorBody
@@ -21,6 +22,7 @@ def create_app(app: App) -> FastAPI:
     api.state.claimflow = app
     for module in (events, forms, webhooks, claims, health):
         api.include_router(module.router)
+    api.include_router(departments_router)
     install_error_handlers(api)
     api.openapi = lambda: _openapi(api)
     return api
