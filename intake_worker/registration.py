@@ -69,7 +69,8 @@ def claim_values(claim: NormalisedClaim, number: str, now) -> dict:
         "routed_at": None, "first_response_due": None, "decision_due": None, "closure_due": None,
         "escalation_level": 0,
         "details": {"attachments": [a.model_dump(exclude_none=True) for a in claim.attachments],
-                    "channel_ids": claim.channel_ids},
+                    "channel_ids": claim.channel_ids, "source": claim.source,
+                    "reason_codes": list(claim.reason_codes)},
     }
 
 

@@ -53,11 +53,17 @@ def score_categories(words: list[str], policy: Policy) -> dict[str, tuple[float,
             for name, found in hits.items()}
 
 
-def classify(text: str, policy: Policy, *, has_other_open_claim: bool = False) -> Classification:
+def classify(text: str, policy: Policy, *, has_other_open_claim: bool = False, marketplace: str | None = None,
+             reason_codes=()) -> Classification:
+    """Evidence in order: a marketplace reason code the policy maps; then the keyword rules;
+    then the policy's fallback category."""
     words = words_of(text)
     scores = score_categories(words, policy)
     order = list(policy.categories)
-    if scores:
+    by_code = policy.category_of_reason(marketplace, reason_codes)
+    if by_code:
+        best, confidence, evidence = by_code[0], 1.0, [f"reason_code:{marketplace}:{by_code[1]}"]
+    elif scores:
         best = max(scores, key=lambda c: (scores[c][0], -order.index(c)))
         total = sum(s for s, _ in scores.values())
         confidence = scores[best][0] / total

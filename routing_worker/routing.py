@@ -66,7 +66,9 @@ def _events_of(session: Session, claim_ids: list[int]) -> dict[int, list[tuple[s
 def route(claim: dict, policy: Policy, now, repeat_customer: bool) -> dict:
     """The routed version of a registered claims row (pure)."""
     text = "\n".join(p for p in (claim["subject"], claim["description"]) if p)
-    decision = classify(text, policy, has_other_open_claim=repeat_customer)
+    details = claim["details"] or {}
+    decision = classify(text, policy, has_other_open_claim=repeat_customer, marketplace=details.get("source"),
+                        reason_codes=details.get("reason_codes", ()))
     due = deadlines_for(claim["received_at"], claim["desired_resolution"], policy)
     return {**claim, "status": transition(Status(claim["status"]), Status.ROUTED).value,
             "category": decision.category, "department": decision.department,

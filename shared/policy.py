@@ -72,7 +72,16 @@ class Policy:
     repeat_customer_is_high: bool
     deadlines: DeadlinePolicy
     calendar: Calendar
+    reason_codes: dict[str, dict[str, str]] = field(default_factory=dict)   # marketplace → code → category
     source: str = field(default="", compare=False)
+
+    def category_of_reason(self, marketplace: str | None, codes) -> tuple[str, str] | None:
+        """The category the first mapped reason code means, with that code."""
+        table = self.reason_codes.get((marketplace or "").strip().lower().replace("-", "_"), {})
+        for code in codes:
+            if code in table:
+                return table[code], code
+        return None
 
     def department_of(self, category: str) -> str:
         return self.categories[category].department
@@ -142,7 +151,13 @@ def parse_policy(doc: dict, source: str = "") -> Policy:
                               "(use a name like Europe/Moscow)") from None
         if calendar.opens >= calendar.closes:
             raise PolicyError("calendar.working_hours: the day must open before it closes")
+        reason_codes = {str(m): {str(code): str(cat) for code, cat in (table or {}).items()}
+                        for m, table in (doc.get("reason_codes") or {}).items()}
+        unknown = sorted({cat for table in reason_codes.values() for cat in table.values()} - categories.keys())
+        if unknown:
+            raise PolicyError(f"reason_codes name unknown categories: {', '.join(unknown)}")
         return Policy(
+            reason_codes=reason_codes,
             departments=departments,
             categories=categories,
             fallback_category=fallback,

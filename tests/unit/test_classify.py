@@ -155,3 +155,15 @@ def test_custom_policy_priority_rules():
     assert classify("The soup is cold", policy, has_other_open_claim=True).priority is Priority.NORMAL
     # and the bundled legal words are not its rules
     assert classify("I will sue you, the soup is cold", policy).priority is Priority.NORMAL
+
+
+def test_a_mapped_marketplace_reason_code_is_the_first_evidence():
+    result = classify("Коробка пришла, внутри всё в порядке, но не подошёл по размеру", POLICY,
+                      marketplace="Yandex-Market", reason_codes=("DAMAGE_DELIVERY",))
+    assert (result.category, result.department) == ("damaged_in_transit", "logistics")
+    assert result.evidence[0] == "reason_code:Yandex-Market:DAMAGE_DELIVERY" and result.confidence == 1.0
+
+
+def test_an_unmapped_reason_code_leaves_it_to_the_customers_words():
+    result = classify("Не включается совсем, брак", POLICY, marketplace="ozon", reason_codes=("Другое",))
+    assert result.category == "defect" and not any(e.startswith("reason_code") for e in result.evidence)

@@ -152,3 +152,13 @@ def test_unquoted_yaml_working_hours_are_not_silently_misread(tmp_path):
 def test_unusable_calendar_is_refused_at_load(changes):
     with pytest.raises(PolicyError):
         parse_policy(doc(**changes), "retailer.yaml")
+
+
+def test_a_reason_code_mapped_to_an_unknown_category_is_refused():
+    import yaml
+    from shared.policy import PolicyError, parse_policy
+    from importlib import resources
+    doc = yaml.safe_load(resources.files("shared").joinpath("data/policy.yaml").read_text(encoding="utf-8"))
+    doc["reason_codes"]["amazon"]["DEFECTIVE"] = "broken_stuff"
+    with pytest.raises(PolicyError, match="broken_stuff"):
+        parse_policy(doc, "retailer.yaml")
