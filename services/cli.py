@@ -75,7 +75,7 @@ def claims_split(claim_number: str, event_id: str, reason: str | None) -> None:
     from intake_worker.channels import NormaliseContext
     from intake_worker.splitting import SplitRefused, split
     from services.stages import declare_actors
-    app = _app(configure_logs=False)
+    app = _app()
     try:
         declare_actors(app)
         try:
@@ -92,6 +92,32 @@ def claims_split(claim_number: str, event_id: str, reason: str | None) -> None:
         click.echo(json.dumps({"claim_number": claim_number, "event_id": event_id, "new_claim_number": number}))
     finally:
         app.close()
+
+
+@claims.command("reroute", help="Send a claim to another department's queue, with the reason in its history.")
+@click.argument("claim_number")
+@click.argument("department")
+@click.option("--reason", required=True, help="why it goes there: kept in the claim's history")
+def claims_reroute(claim_number: str, department: str, reason: str) -> None:
+    import getpass
+
+    from services.departments import transitions
+    from services.departments.keys import Principal
+    from services.departments.service import Forbidden, NotFound, change_claim
+    app = _app()
+    operator = Principal(key_id=0, owner=f"cli:{getpass.getuser()}", department=None, is_admin=True)
+    try:
+        try:
+            answer = change_claim(app, operator, claim_number, lambda c: transitions.reroute(
+                c.status, c.department, department.strip(), reason, app.policy.departments))
+        except (NotFound, Forbidden):
+            _fail(f"no claim {claim_number}")
+        except (transitions.InvalidRequest, transitions.IllegalAction) as e:
+            _fail(str(e))
+    finally:
+        app.close()
+    click.echo(json.dumps({"claim_number": claim_number, "department": answer.get("department"),
+                           "status": answer.get("status")}, ensure_ascii=False))
 
 
 def _drain_in_process(app) -> None:
@@ -122,7 +148,7 @@ def quarantine_list() -> None:
 def quarantine_retry(record_ids: tuple[int, ...]) -> None:
     from intake_worker.quarantine import NotQuarantined, retry
     from services.stages import declare_actors
-    app = _app(configure_logs=False)
+    app = _app()
     failed = False
     try:
         declare_actors(app)
@@ -147,7 +173,7 @@ def quarantine_retry(record_ids: tuple[int, ...]) -> None:
 
 
 def _echo_lines(source) -> None:
-    app = _app(configure_logs=False)
+    app = _app()
     try:
         out = sys.stdout
         for record in source(app):
@@ -211,7 +237,7 @@ def routing_explain(text: str) -> None:
     settings = Settings()
     policy = load_policy(settings.policy_file)
     if parse_claim_number(text):
-        app = _app(settings, configure_logs=False)
+        app = _app(settings)
         try:
             with app.sessions() as session:
                 claim = session.query(Claim).filter_by(claim_number=text.strip()).first()

@@ -69,3 +69,20 @@ def test_routing_explain_names_the_evidence_and_the_runner_up(env):
     assert (answer["category"], answer["department"]) == ("wrong_item", "warehouse")
     assert "keyword:другой цвет" in answer["evidence"]
     assert list(answer["candidates"]) == ["wrong_item", "billing"]
+
+
+def test_claims_reroute_moves_a_claim_and_refuses_what_makes_no_sense(tmp_path, env):
+    events = tmp_path / "one.jsonl"
+    events.write_text(web_events(1, seed=33)[0] + "\n", encoding="utf-8")
+    run(["replay", str(events)], env)
+    [claim] = [json.loads(line) for line in run(["claims", "export"], env).stdout.splitlines()]
+    target = "finance" if claim["department"] != "finance" else "sales"
+
+    moved = run(["claims", "reroute", claim["claim_number"], target, "--reason", "a billing question"], env)
+    assert moved.exit_code == 0 and json.loads(moved.stdout)["department"] == target
+    [after] = [json.loads(line) for line in run(["claims", "export"], env).stdout.splitlines()]
+    assert after["department"] == target
+    again = run(["claims", "reroute", claim["claim_number"], target, "--reason", "again"], env)
+    assert again.exit_code == 1 and "already with" in again.stderr
+    unknown = run(["claims", "reroute", claim["claim_number"], "marketing", "--reason", "x"], env)
+    assert unknown.exit_code == 1 and "not a department" in unknown.stderr
