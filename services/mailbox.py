@@ -14,7 +14,6 @@ import base64
 import hashlib
 import json
 import logging
-import math
 import re
 import signal
 import socket
@@ -27,6 +26,7 @@ import structlog
 from sqlalchemy.exc import DBAPIError
 
 from intake_worker.inbox import accept_lines
+from services.stages import nudge
 from shared.bootstrap import App
 from shared.settings import Settings
 
@@ -121,21 +121,8 @@ class MailboxHandler:
         app = self.app
         with app.sessions.begin() as session:
             acceptance = accept_lines(session, [line], app.clock.now(), app.settings.max_event_bytes)
-        if acceptance.accepted:
-            nudge_intake(app, len(acceptance.accepted))
+        nudge(app, "intake", len(acceptance.accepted))
         return acceptance.results[0][0]
-
-
-def nudge_intake(app: App, accepted: int) -> None:
-    actor = app.actors.get("intake")
-    if actor is None:
-        log.warning("mailbox.intake_not_declared", accepted=accepted)
-        return
-    try:
-        for _ in range(math.ceil(accepted / app.settings.batch_size)):
-            actor.send()
-    except Exception as exc:   # noqa: BLE001 - the event is pending in the inbox: the re-driver finds it
-        log.warning("mailbox.nudge_failed", accepted=accepted, error=type(exc).__name__)
 
 
 def make_controller(app: App, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, addresses=DEFAULT_ADDRESSES):

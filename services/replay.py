@@ -3,7 +3,6 @@ until every event has been processed: registered and routed to its department qu
 merged, or quarantined."""
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -12,6 +11,7 @@ from sqlalchemy import and_, func, select
 
 from intake_worker.inbox import accept_lines
 from shared.bootstrap import App
+from services.stages import nudge
 from shared.db.models import Claim, InboxEvent, OutboxMessage
 
 
@@ -55,8 +55,7 @@ def accept(app: App, lines: Iterable[bytes | str], report: ReplayReport, chunk: 
         report.redeliveries += outcome.redelivered
         report.quarantined += outcome.quarantined
         report.inbox_ids.extend(outcome.accepted)
-        for _ in range(math.ceil(len(outcome.accepted) / app.settings.batch_size)):
-            app.actors["intake"].send()
+        nudge(app, "intake", len(outcome.accepted))
         if on_chunk:
             on_chunk(len(buffer))
         buffer.clear()

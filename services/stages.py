@@ -4,6 +4,7 @@ nudges the next stage. Every stage runs inside one wrapper that owns the transac
 metrics and the log context."""
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -128,6 +129,23 @@ BACKLOGS = {
 }
 
 STEPS = {"intake": intake_step, "routing": routing_step}
+
+
+def nudge(app: App, stage: str, items: int) -> None:
+    """After a commit that left ``items`` of work for ``stage``: wake it, one message a batch. A lost
+    nudge loses nothing — the work is pending in the database and the re-driver finds it — so a
+    broker failure here is only logged."""
+    if not items:
+        return
+    actor = app.actors.get(stage)
+    if actor is None:
+        log.warning("stage.not_declared", target=stage, items=items)
+        return
+    try:
+        for _ in range(math.ceil(items / app.settings.batch_size)):
+            actor.send()
+    except Exception as exc:   # noqa: BLE001 - any broker trouble: the re-driver catches up
+        log.warning("stage.nudge_failed", target=stage, items=items, error=type(exc).__name__)
 
 
 def declare_actors(app: App) -> dict[str, dramatiq.Actor]:

@@ -3,7 +3,6 @@ quarantine with a reason), commit, then nudge intake. What the caller is told fo
 outcome: 202 accepted or duplicate; a refused envelope (kept in quarantine) 400/413/422."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import structlog
@@ -12,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from intake_worker.inbox import accept_lines
 from intake_worker.validation import Refused, check_envelope
+from services.stages import nudge
 from shared.bootstrap import App
 
 log = structlog.get_logger("gateway")
@@ -39,7 +39,7 @@ def _accept(app: App, lines: list[bytes | str]) -> list[Outcome]:
     settings = app.settings
     with app.sessions.begin() as session:
         acceptance = accept_lines(session, lines, app.clock.now(), settings.max_event_bytes)
-    nudge_intake(app, len(acceptance.accepted))
+    nudge(app, "intake", len(acceptance.accepted))
     outcomes = []
     for line, (state, event_id) in zip(lines, acceptance.results):
         if state == "quarantined":
@@ -56,22 +56,6 @@ def _accept(app: App, lines: list[bytes | str]) -> list[Outcome]:
 async def accept(app: App, lines: list[bytes | str]) -> list[Outcome]:
     """Store ``lines`` and say what became of each (database work off the event loop)."""
     return await run_in_threadpool(_accept, app, lines)
-
-
-def nudge_intake(app: App, accepted: int) -> None:
-    """After the commit: wake intake. A lost nudge loses nothing — the events are pending in the
-    inbox and the workers' re-driver finds them — so a broker failure here is only logged."""
-    if not accepted:
-        return
-    actor = app.actors.get("intake")
-    if actor is None:
-        log.warning("gateway.intake_not_declared", accepted=accepted)
-        return
-    try:
-        for _ in range(math.ceil(accepted / app.settings.batch_size)):
-            actor.send()
-    except Exception as exc:   # noqa: BLE001 - any broker trouble: the re-driver catches up
-        log.warning("gateway.nudge_failed", accepted=accepted, error=type(exc).__name__)
 
 
 def single_response(outcome: Outcome) -> JSONResponse:
