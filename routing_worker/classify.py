@@ -53,21 +53,47 @@ def score_categories(words: list[str], policy: Policy) -> dict[str, tuple[float,
             for name, found in hits.items()}
 
 
+STRONG_SCORE = 3.0        # a keyword score this high decides alone…
+STRONG_LEAD = 2.0         # …when it is at least this many times the runner-up's
+MODEL_THRESHOLD = 0.30    # below this the model's best guess goes to triage
+
+
+def _triage_department(policy: Policy) -> str:
+    return getattr(policy, "triage_department", None) or policy.department_of(policy.fallback_category)
+
+
 def classify(text: str, policy: Policy, *, has_other_open_claim: bool = False, marketplace: str | None = None,
-             reason_codes=()) -> Classification:
-    """Evidence in order: a marketplace reason code the policy maps; then the keyword rules;
-    then the policy's fallback category."""
+             reason_codes=(), model=None) -> Classification:
+    """Evidence in order: a marketplace reason code the policy maps; then strong keyword rules
+    (a score ≥ STRONG_SCORE leading the runner-up STRONG_LEAD times); then the model (anything with
+    ``predict(text) -> [(category, probability)]``, best first), whose best guess below
+    MODEL_THRESHOLD goes to the policy's triage department with the candidates in evidence.
+    Without a model: the keyword rules, then the policy's fallback category."""
     words = words_of(text)
     scores = score_categories(words, policy)
     order = list(policy.categories)
+    ranked = sorted(scores, key=lambda c: (-scores[c][0], order.index(c)))
     by_code = policy.category_of_reason(marketplace, reason_codes)
+    department = None
     if by_code:
         best, confidence, evidence = by_code[0], 1.0, [f"reason_code:{marketplace}:{by_code[1]}"]
-    elif scores:
-        best = max(scores, key=lambda c: (scores[c][0], -order.index(c)))
-        total = sum(s for s, _ in scores.values())
-        confidence = scores[best][0] / total
+    elif ranked and (model is None or (
+            scores[ranked[0]][0] >= STRONG_SCORE
+            and (len(ranked) == 1 or scores[ranked[0]][0] >= STRONG_LEAD * scores[ranked[1]][0]))):
+        best = ranked[0]
+        confidence = scores[best][0] / sum(s for s, _ in scores.values())
         evidence = [f"keyword:{w}" for w in scores[best][1]]
+    elif model is not None and (candidates := [(c, p) for c, p in model.predict(text) if c in policy.categories]):
+        best, confidence = candidates[0]
+        evidence = [f"model:{best}:{confidence:.2f}"] + [f"keyword:{w}" for w in scores.get(best, (0, []))[1]]
+        if confidence < MODEL_THRESHOLD:
+            department = _triage_department(policy)
+            evidence = [f"triage: model confidence {confidence:.2f} < {MODEL_THRESHOLD:.2f}"]
+            evidence += [f"candidate:{c}:{p:.2f}" for c, p in candidates[:3]]
+            evidence += [f"keyword:{w}" for c in ranked for w in scores[c][1]]
+    elif model is not None:      # blank text: nothing for the model to read
+        best, confidence, department = policy.fallback_category, 0.0, _triage_department(policy)
+        evidence = ["triage: no text to classify"]
     else:
         best, confidence, evidence = policy.fallback_category, 0.0, ["fallback: no keyword matched"]
     legal = [" ".join(k.words) for k in _indexes(policy)[1].find(words).get("high", [])]
@@ -76,6 +102,6 @@ def classify(text: str, policy: Policy, *, has_other_open_claim: bool = False, m
         evidence.append("priority:legal:" + ",".join(legal))
     if has_other_open_claim:
         evidence.append("priority:repeat_customer")
-    return Classification(category=best, department=policy.department_of(best),
+    return Classification(category=best, department=department or policy.department_of(best),
                           priority=Priority.HIGH if high else Priority.NORMAL,
                           confidence=round(confidence, 3), evidence=tuple(evidence))

@@ -63,12 +63,12 @@ def _events_of(session: Session, claim_ids: list[int]) -> dict[int, list[tuple[s
     return events
 
 
-def route(claim: dict, policy: Policy, now, repeat_customer: bool) -> dict:
+def route(claim: dict, policy: Policy, now, repeat_customer: bool, model=None) -> dict:
     """The routed version of a registered claims row (pure)."""
     text = "\n".join(p for p in (claim["subject"], claim["description"]) if p)
     details = claim["details"] or {}
     decision = classify(text, policy, has_other_open_claim=repeat_customer, marketplace=details.get("source"),
-                        reason_codes=details.get("reason_codes", ()))
+                        reason_codes=details.get("reason_codes", ()), model=model)
     due = deadlines_for(claim["received_at"], claim["desired_resolution"], policy)
     return {**claim, "status": transition(Status(claim["status"]), Status.ROUTED).value,
             "category": decision.category, "department": decision.department,
@@ -78,7 +78,7 @@ def route(claim: dict, policy: Policy, now, repeat_customer: bool) -> dict:
             "details": {**(claim["details"] or {}), "evidence": list(decision.evidence)}}
 
 
-def route_pending(session: Session, *, now, batch_size: int, policy: Policy) -> RoutingBatch:
+def route_pending(session: Session, *, now, batch_size: int, policy: Policy, model=None) -> RoutingBatch:
     """One batch of the routing stage, in the caller's transaction."""
     rows = session.execute(claim_work(session, select(CLAIMS).where(CLAIMS.c.status == Status.REGISTERED.value)
                                       .order_by(CLAIMS.c.id).limit(batch_size))).mappings().all()
@@ -88,7 +88,7 @@ def route_pending(session: Session, *, now, batch_size: int, policy: Policy) -> 
     claims = [dict(r) for r in rows]
     repeat = _customers_with_open_claims(session, claims)
     events = _events_of(session, [c["id"] for c in claims])
-    routed = [route(c, policy, now, repeat.get(c["id"], False)) for c in claims]
+    routed = [route(c, policy, now, repeat.get(c["id"], False), model) for c in claims]
     session.execute(update(CLAIMS).where(CLAIMS.c.id == bindparam("_id"))
                     .values({name: bindparam(f"_{name}") for name in ROUTED_COLUMNS}),
                     [{"_id": c["id"], **{f"_{name}": c[name] for name in ROUTED_COLUMNS}} for c in routed])

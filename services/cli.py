@@ -182,14 +182,17 @@ def _echo_lines(source) -> None:
         app.close()
 
 
-@main.command(help="Run one worker (intake, routing) until stopped.")
-@click.argument("name", type=click.Choice(["intake", "routing", "sla", "notify"]))
+@main.command(help="Run one worker (intake, routing, department-updates) until stopped.")
+@click.argument("name", type=click.Choice(["intake", "routing", "sla", "notify", "department-updates"]))
 @click.option("--threads", type=int, default=None, help="worker threads (default CLAIMFLOW_WORKER_THREADS)")
 @click.option("--metrics-port", type=int, default=None,
               help="port of /metrics (default CLAIMFLOW_METRICS_PORT, else 9401 intake, 9402 routing; 0: off)")
 def worker(name: str, threads: int | None, metrics_port: int | None) -> None:
     from services.runner import WORKERS, StageWorker
     from shared.observability.metrics import serve_metrics
+    if name == "department-updates":
+        _run_department_updates()
+        return
     if name not in WORKERS:
         _fail(f"the {name} worker is not part of this release yet (see the README's roadmap)", 2)
     settings = Settings()
@@ -256,6 +259,19 @@ def routing_explain(text: str) -> None:
                           ensure_ascii=False, indent=2))
 
 
+@routing.command("train", help="Train the category model from FILE, labelled JSON Lines ({\"text\", \"category\"} "
+                               "or {\"subject\", \"description\", \"category\"} a line); prints rows per category "
+                               "and the cross-validated accuracy.")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="where to write the model (default: the shipped routing_worker/data/category-model.joblib)")
+@click.option("--folds", type=int, default=5, show_default=True, help="cross-validation folds")
+def routing_train(file: Path, out: Path | None, folds: int) -> None:
+    from routing_worker.training import main as train_main
+    argv = [str(file), "--folds", str(folds)] + (["--out", str(out)] if out else [])
+    raise SystemExit(train_main(argv))
+
+
 @main.group(help="The claims mailbox: e-mail over SMTP.")
 def mail() -> None:
     pass
@@ -270,6 +286,19 @@ def mail() -> None:
 def mail_serve(host: str, port: int, addresses: tuple[str, ...]) -> None:
     from services.mailbox import serve
     serve(Settings(), host, port, addresses or None)
+
+
+def _run_department_updates() -> None:
+    """Department systems that talk through the broker: their updates, as over the HTTP API."""
+    from services.department_updates import DEFAULT_QUEUE, DepartmentUpdates
+    app = _app(Settings())
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        DepartmentUpdates(app, DEFAULT_QUEUE).run(stop)
+    finally:
+        app.close()
 
 
 @main.group(help="The database.")

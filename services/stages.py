@@ -96,12 +96,24 @@ def intake_step(app: App) -> int:
     return batch.taken
 
 
+def routing_model(app: App):
+    """The category model the settings name (``none``: keyword rules only), loaded once a process and
+    checked against the policy's categories."""
+    choice = app.settings.routing_model.strip()
+    if choice.lower() in ("", "none"):
+        return None
+    from routing_worker.model import CategoryModel
+    model = CategoryModel.for_policy(app.policy, None if choice.lower() == "bundled" else choice)
+    model.load()
+    return model
+
+
 def routing_step(app: App) -> int:
     settings = app.settings
     with stage_run("routing"):
         with app.sessions.begin() as session:
             batch = route_pending(session, now=app.clock.now(), batch_size=settings.batch_size,
-                                  policy=app.policy)
+                                  policy=app.policy, model=routing_model(app))
         STAGE_ITEMS.labels("routing").inc(batch.taken)
         app.relay.publish_pending(batch.outbox_ids)   # after commit; leftovers are re-driven
     if batch.taken >= settings.batch_size:

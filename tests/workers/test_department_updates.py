@@ -5,6 +5,8 @@ refusals acknowledged once and a database outage left on the queue."""
 from __future__ import annotations
 
 import json
+import threading
+import time
 import uuid
 from datetime import datetime, timezone
 
@@ -26,7 +28,7 @@ from tests.helpers import drain_with_kombu, validate_all
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 T0 = datetime(2026, 11, 3, 9, 0, tzinfo=timezone.utc)
-IDLE = 0.3
+IDLE = 0.2
 
 
 @pytest.fixture
@@ -212,3 +214,18 @@ def test_an_unreachable_database_leaves_the_update_on_the_queue(app, world, url,
     assert updates.drain(timeout=IDLE) == 1                     # retried once the database is back
     [answer] = answers(url, replies)
     assert answer["ok"] and history(app, world["own"])[-1][1] == "acknowledged"
+
+
+def test_the_worker_loop_applies_updates_until_stopped(app, world, url, updates):
+    stop = threading.Event()
+    worker = threading.Thread(target=updates.run, args=(stop,), kwargs={"timeout": 0.1})
+    worker.start()
+    try:
+        send(url, updates.queue.name, update(world, "own", "acknowledge"))
+        deadline = time.monotonic() + 5
+        while len(history(app, world["own"])) == 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        worker.join(5)
+    assert not worker.is_alive() and history(app, world["own"])[-1][1] == "acknowledged"

@@ -145,3 +145,17 @@ def test_a_customer_with_an_open_claim_gets_high_priority_on_the_next_one(app):
     run_replay(app, None, lines=[json.dumps(e, ensure_ascii=False) for e in (first, second, stranger)])
     priority = {c["source_event_ids"][0]: c["priority"] for c in export_claims(app)}
     assert priority == {first["event_id"]: "normal", second["event_id"]: "high", stranger["event_id"]: "normal"}
+
+
+def test_with_the_bundled_model_a_claim_without_strong_keywords_is_routed_by_the_model(embedded_settings):
+    settings = embedded_settings.model_copy(update={"routing_model": "bundled"})
+    app = bootstrap(settings, configure_logs=False)
+    try:
+        vague = json.loads(web_events(1, seed=61)[0])
+        vague["payload"].update(subject="", description="Утюг выплёвывает ржавую воду и пачкает бельё")
+        run_replay(app, None, lines=[json.dumps(vague, ensure_ascii=False)])
+        with app.sessions() as s:
+            [history] = s.scalars(select(ClaimHistory).where(ClaimHistory.action == "routed")).all()
+    finally:
+        app.close()
+    assert any(e.startswith(("model:", "triage:")) for e in history.data["evidence"])
