@@ -7,12 +7,9 @@ repeating the same complaint in other words is one."""
 from __future__ import annotations
 
 import re
-from functools import lru_cache
-
-import Stemmer
+from shared.stemming import stem
 
 _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
-_RU, _EN = Stemmer.Stemmer("russian"), Stemmer.Stemmer("english")
 STOPWORDS = frozenset("""
     здравствуйте добрый доброго день вечер утро привет уважаемый уважаемые спасибо пожалуйста прошу просим
     пишу писала писал обращаюсь повторно снова опять ещё еще уже очень всё все это этот эта эти что чтобы как
@@ -24,14 +21,9 @@ STOPWORDS = frozenset("""
 """.split())
 
 
-@lru_cache(maxsize=65536)
-def _stem(word: str) -> str:
-    return _RU.stemWord(word) if "\u0400" <= word[0] <= "\u04ff" else _EN.stemWord(word)
-
-
 def content_stems(text: str) -> frozenset[str]:
     words = (w for w in _WORD.findall(text.lower().replace("ё", "е")) if w not in STOPWORDS)
-    return frozenset(_stem(w) for w in words)
+    return frozenset(stem(w) for w in words)
 
 
 MIN_SHARED_FOR_CONTAINMENT = 4

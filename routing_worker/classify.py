@@ -7,37 +7,46 @@ from functools import lru_cache
 
 from shared.policy import Keyword, Policy, words_of
 from shared.schema import Classification, Priority
+from shared.stemming import stem
 
 
 class KeywordIndex:
-    """Finds which keywords a text contains in one pass over its words: each word looks up its
-    own prefixes (a stem matches every word that begins with it), so the cost grows with the
-    text, not with the number of keywords in the policy."""
+    """Finds which keywords a text contains in one pass over its words: each word looks up its own
+    prefixes (a keyword may be written as a stem) and its Snowball stem (or as a word whose
+    inflections should meet), so the cost grows with the text, not with the number of keywords."""
 
     def __init__(self, keywords: list[tuple[str, Keyword]]):
         self.by_first: dict[str, list[tuple[str, Keyword]]] = defaultdict(list)
+        self.by_stem: dict[str, list[tuple[str, Keyword]]] = defaultdict(list)
         for owner, keyword in keywords:
             self.by_first[keyword.words[0]].append((owner, keyword))
+            if not keyword.exact:
+                self.by_stem[keyword.stems[0]].append((owner, keyword))
         self.longest = max((len(k.words[0]) for _, k in keywords), default=0)
 
     def find(self, words: list[str]) -> dict[str, list[Keyword]]:
+        stems = [stem(w) for w in words]
         found: dict[str, dict[Keyword, None]] = defaultdict(dict)
         for i, word in enumerate(words):
-            for end in range(1, min(len(word), self.longest) + 1):
-                for owner, keyword in self.by_first.get(word[:end], ()):
-                    if _matches_at(keyword, words, i):
-                        found[owner][keyword] = None
-        return {owner: list(hits) for owner, hits in found.items()}
+            candidates = [hit for end in range(1, min(len(word), self.longest) + 1)
+                          for hit in self.by_first.get(word[:end], ())]
+            candidates += self.by_stem.get(stems[i], ())
+            for owner, keyword in candidates:
+                if keyword not in found[owner] and _matches_at(keyword, words, stems, i):
+                    found[owner][keyword] = None
+        return {owner: list(hits) for owner, hits in found.items() if hits}
 
 
-def _word_matches(stem: str, word: str, exact: bool) -> bool:
-    return word == stem if exact else word.startswith(stem)
+def _word_matches(keyword: Keyword, j: int, word: str, word_stem: str) -> bool:
+    if keyword.exact:
+        return word == keyword.words[j]
+    return word.startswith(keyword.words[j]) or word_stem == keyword.stems[j]
 
 
-def _matches_at(keyword: Keyword, words: list[str], i: int) -> bool:
+def _matches_at(keyword: Keyword, words: list[str], stems: list[str], i: int) -> bool:
     if i + len(keyword.words) > len(words):
         return False
-    return all(_word_matches(stem, words[i + j], keyword.exact) for j, stem in enumerate(keyword.words))
+    return all(_word_matches(keyword, j, words[i + j], stems[i + j]) for j in range(len(keyword.words)))
 
 
 @lru_cache(maxsize=8)

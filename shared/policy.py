@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from shared.stemming import stem
+
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -20,9 +22,16 @@ class PolicyError(ValueError):
 
 @dataclass(frozen=True)
 class Keyword:
-    words: tuple[str, ...]     # lower-case stems (or exact words), consecutive
+    """Consecutive words. A word of the text meets a keyword's word when it begins with it (the
+    policy may write a stem: «протек» meets «протекает»), or when both have the same Snowball stem
+    (the policy may write a word: «сломан» meets «сломался»); an exact keyword's word only itself."""
+    words: tuple[str, ...]     # lower-case, ё read as е
     weight: float = 1.0
     exact: bool = False
+
+    @property
+    def stems(self) -> tuple[str, ...]:
+        return tuple(stem(w) for w in self.words)
 
     @classmethod
     def parse(cls, spec: str) -> "Keyword":

@@ -167,3 +167,16 @@ def test_a_mapped_marketplace_reason_code_is_the_first_evidence():
 def test_an_unmapped_reason_code_leaves_it_to_the_customers_words():
     result = classify("Не включается совсем, брак", POLICY, marketplace="ozon", reason_codes=("Другое",))
     assert result.category == "defect" and not any(e.startswith("reason_code") for e in result.evidence)
+
+
+def test_a_keyword_written_as_a_word_meets_its_inflections_through_the_stemmer():
+    from shared.policy import parse_policy
+    policy = parse_policy({"departments": {"quality": {}, "sales": {}},
+                           "categories": {"defect": {"department": "quality", "keywords": ["сломан", "поломка"]},
+                                          "other": {"department": "sales", "keywords": ["описание"]}},
+                           "fallback_category": "other",
+                           "deadlines": {"first_response_business_hours": 24, "decision_days": {"other": 30},
+                                         "closure_days": 30}}, "t")
+    for text in ("Чайник сломался", "чайник сломан", "поломка чайника", "из-за поломки"):
+        assert classify(text, policy).category == "defect", text
+    assert classify("Чайник в порядке", policy).category == "other"
