@@ -22,15 +22,18 @@ class KeywordIndex:
             self.by_first[keyword.words[0]].append((owner, keyword))
             if not keyword.exact:
                 self.by_stem[keyword.stems[0]].append((owner, keyword))
-        self.longest = max((len(k.words[0]) for _, k in keywords), default=0)
+        self.lengths = sorted({len(k.words[0]) for _, k in keywords})   # the prefixes worth looking up
 
     def find(self, words: list[str]) -> dict[str, list[Keyword]]:
         stems = [stem(w) for w in words]
         found: dict[str, dict[Keyword, None]] = defaultdict(dict)
+        by_first = self.by_first
         for i, word in enumerate(words):
-            candidates = [hit for end in range(1, min(len(word), self.longest) + 1)
-                          for hit in self.by_first.get(word[:end], ())]
-            candidates += self.by_stem.get(stems[i], ())
+            candidates = list(self.by_stem.get(stems[i], ()))
+            for n in self.lengths:
+                if n > len(word):
+                    break
+                candidates += by_first.get(word[:n], ())
             for owner, keyword in candidates:
                 if keyword not in found[owner] and _matches_at(keyword, words, stems, i):
                     found[owner][keyword] = None
@@ -49,17 +52,23 @@ def _matches_at(keyword: Keyword, words: list[str], stems: list[str], i: int) ->
     return all(_word_matches(keyword, j, words[i + j], stems[i + j]) for j in range(len(keyword.words)))
 
 
+LEGAL = "\x00priority:high"     # the owner of the policy's legal-threat keywords in the shared index
+
+
 @lru_cache(maxsize=8)
-def _indexes(policy: Policy) -> tuple[KeywordIndex, KeywordIndex]:
-    categories = KeywordIndex([(name, k) for name, c in policy.categories.items() for k in c.keywords])
-    legal = KeywordIndex([("high", k) for k in policy.high_priority_keywords])
-    return categories, legal
+def _index(policy: Policy) -> KeywordIndex:
+    """One index of every keyword (categories' and priority's), so a text is read once."""
+    return KeywordIndex([(name, k) for name, c in policy.categories.items() for k in c.keywords]
+                        + [(LEGAL, k) for k in policy.high_priority_keywords])
+
+
+def _scores(hits: dict[str, list[Keyword]]) -> dict[str, tuple[float, list[str]]]:
+    return {name: (sum(k.weight for k in found), [" ".join(k.words) for k in found])
+            for name, found in hits.items() if name != LEGAL}
 
 
 def score_categories(words: list[str], policy: Policy) -> dict[str, tuple[float, list[str]]]:
-    hits = _indexes(policy)[0].find(words)
-    return {name: (sum(k.weight for k in found), [" ".join(k.words) for k in found])
-            for name, found in hits.items()}
+    return _scores(_index(policy).find(words))
 
 
 STRONG_SCORE = 3.0        # a keyword score this high decides alone…
@@ -78,8 +87,8 @@ def classify(text: str, policy: Policy, *, has_other_open_claim: bool = False, m
     ``predict(text) -> [(category, probability)]``, best first), whose best guess below
     MODEL_THRESHOLD goes to the policy's triage department with the candidates in evidence.
     Without a model: the keyword rules, then the policy's fallback category."""
-    words = words_of(text)
-    scores = score_categories(words, policy)
+    hits = _index(policy).find(words_of(text))
+    scores = _scores(hits)
     order = list(policy.categories)
     ranked = sorted(scores, key=lambda c: (-scores[c][0], order.index(c)))
     by_code = policy.category_of_reason(marketplace, reason_codes)
@@ -105,7 +114,7 @@ def classify(text: str, policy: Policy, *, has_other_open_claim: bool = False, m
         evidence = ["triage: no text to classify"]
     else:
         best, confidence, evidence = policy.fallback_category, 0.0, ["fallback: no keyword matched"]
-    legal = [" ".join(k.words) for k in _indexes(policy)[1].find(words).get("high", [])]
+    legal = [" ".join(k.words) for k in hits.get(LEGAL, [])]
     high = bool(legal) or (has_other_open_claim and policy.repeat_customer_is_high)
     if legal:
         evidence.append("priority:legal:" + ",".join(legal))

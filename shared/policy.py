@@ -28,10 +28,11 @@ class Keyword:
     words: tuple[str, ...]     # lower-case, ё read as е
     weight: float = 1.0
     exact: bool = False
+    stems: tuple[str, ...] = field(default=(), compare=False)   # computed once, from ``words``
 
-    @property
-    def stems(self) -> tuple[str, ...]:
-        return tuple(stem(w) for w in self.words)
+    def __post_init__(self):
+        if not self.stems:
+            object.__setattr__(self, "stems", tuple(stem(w) for w in self.words))
 
     @classmethod
     def parse(cls, spec: str) -> "Keyword":
