@@ -77,7 +77,7 @@ MODEL_THRESHOLD = 0.30    # below this the model's best guess goes to triage
 
 
 def _triage_department(policy: Policy) -> str:
-    return getattr(policy, "triage_department", None) or policy.department_of(policy.fallback_category)
+    return policy.triage_department or policy.department_of(policy.fallback_category)
 
 
 def classify(text: str, policy: Policy, *, has_other_open_claim: bool = False, marketplace: str | None = None,
@@ -86,7 +86,8 @@ def classify(text: str, policy: Policy, *, has_other_open_claim: bool = False, m
     (a score ≥ STRONG_SCORE leading the runner-up STRONG_LEAD times); then the model (anything with
     ``predict(text) -> [(category, probability)]``, best first), whose best guess below
     MODEL_THRESHOLD goes to the policy's triage department with the candidates in evidence.
-    Without a model: the keyword rules, then the policy's fallback category."""
+    Without a model: the keyword rules; when nothing speaks, the policy's triage department (or,
+    without one, the fallback category's)."""
     hits = _index(policy).find(words_of(text))
     scores = _scores(hits)
     order = list(policy.categories)
@@ -114,6 +115,9 @@ def classify(text: str, policy: Policy, *, has_other_open_claim: bool = False, m
         evidence = ["triage: no text to classify"]
     else:
         best, confidence, evidence = policy.fallback_category, 0.0, ["fallback: no keyword matched"]
+        if policy.triage_department:
+            department = policy.triage_department
+            evidence = ["triage: no reason code or keyword speaks for a category"]
     legal = [" ".join(k.words) for k in hits.get(LEGAL, [])]
     high = bool(legal) or (has_other_open_claim and policy.repeat_customer_is_high)
     if legal:

@@ -83,6 +83,7 @@ class Policy:
     deadlines: DeadlinePolicy
     calendar: Calendar
     reason_codes: dict[str, dict[str, str]] = field(default_factory=dict)   # marketplace → code → category
+    triage_department: str | None = None      # where claims no evidence speaks for wait for a person
     source: str = field(default="", compare=False)
 
     def category_of_reason(self, marketplace: str | None, codes) -> tuple[str, str] | None:
@@ -166,7 +167,11 @@ def parse_policy(doc: dict, source: str = "") -> Policy:
         unknown = sorted({cat for table in reason_codes.values() for cat in table.values()} - categories.keys())
         if unknown:
             raise PolicyError(f"reason_codes name unknown categories: {', '.join(unknown)}")
+        triage = doc.get("triage_department")
+        if triage is not None and triage not in departments:
+            raise PolicyError(f"triage_department {triage!r} is not among departments")
         return Policy(
+            triage_department=triage,
             reason_codes=reason_codes,
             departments=departments,
             categories=categories,

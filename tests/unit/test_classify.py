@@ -52,7 +52,7 @@ def test_multiword_keyword_needs_consecutive_words():
 def test_exact_keyword_does_not_match_longer_words():
     # "=горит" is exact: «горит» matches, «горизонт» must not
     assert "keyword:горит" in classify("Индикатор горит красным", POLICY).evidence
-    assert classify("Горизонтальная полка", POLICY).evidence == ("fallback: no keyword matched",)
+    assert classify("Горизонтальная полка", POLICY).department == POLICY.triage_department
 
 
 @pytest.mark.parametrize("text, legal", [
@@ -90,11 +90,18 @@ def test_repeat_customer_is_high_priority():
 
 @pytest.mark.parametrize("text", ["Здравствуйте, подскажите пожалуйста по заказу", "Hello, a question about my order",
                                   "", "   ", "!!! ??? 123"])
-def test_no_keyword_goes_to_fallback_with_zero_confidence(text):
+def test_no_keyword_goes_to_a_person_in_triage_with_zero_confidence(text):
     result = classify(text, POLICY)
-    assert result.category == POLICY.fallback_category
-    assert result.department == POLICY.department_of(POLICY.fallback_category)
+    assert (result.category, result.department) == (POLICY.fallback_category, "triage")
     assert result.confidence == 0.0
+    assert result.evidence[0].startswith("triage:")
+
+
+def test_without_a_triage_department_the_fallback_categorys_department_takes_it():
+    from dataclasses import replace
+    no_triage = replace(POLICY, triage_department=None)
+    result = classify("Hello, a question about my order", no_triage)
+    assert result.department == POLICY.department_of(POLICY.fallback_category)
     assert result.evidence == ("fallback: no keyword matched",)
 
 

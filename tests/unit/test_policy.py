@@ -162,3 +162,13 @@ def test_a_reason_code_mapped_to_an_unknown_category_is_refused():
     doc["reason_codes"]["amazon"]["DEFECTIVE"] = "broken_stuff"
     with pytest.raises(PolicyError, match="broken_stuff"):
         parse_policy(doc, "retailer.yaml")
+
+
+def test_a_triage_department_that_is_not_a_department_is_refused():
+    import yaml
+    from importlib import resources
+    from shared.policy import PolicyError, parse_policy
+    doc = yaml.safe_load(resources.files("shared").joinpath("data/policy.yaml").read_text(encoding="utf-8"))
+    doc["triage_department"] = "nobody"
+    with pytest.raises(PolicyError, match="triage_department"):
+        parse_policy(doc, "retailer.yaml")
