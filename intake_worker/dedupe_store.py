@@ -4,13 +4,14 @@ and store what the next event will find a claim by. Every look-up goes through t
 from __future__ import annotations
 
 import hashlib
+import time
 from collections import defaultdict
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from intake_worker.dedupe import Candidate
-from shared.db.models import Claim, ClaimEvent, ClaimKey
+from shared.db.models import Claim, ClaimEvent, ClaimKey, InboxEvent
 from shared.db.statements import in_values, insert_ignoring_conflicts
 
 KEYS, CLAIMS, EVENTS = ClaimKey.__table__, Claim.__table__, ClaimEvent.__table__
@@ -25,6 +26,25 @@ def lock(session: Session, keys: set[tuple[str, str]]) -> None:
                                  "big", signed=True) for k, v in keys})
     session.execute(text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:ids AS bigint[])) AS k"),
                     {"ids": ids})
+
+
+def wait_for_older(session: Session, first_id: int, timeout: float, poll: float = 0.02) -> bool:
+    """PostgreSQL, with several intake workers: let the batches of older events commit first, so a
+    claim is made before its follow-ups look for it (events that share no key would otherwise be
+    placed out of order, and a third event joining both finds two claims). Waits at most
+    ``timeout`` seconds — an older event nobody has taken yet must not stall intake — and returns
+    whether the older events were all placed. Within a transaction at READ COMMITTED each poll
+    sees what other workers committed since."""
+    if session.get_bind().dialect.name != "postgresql" or timeout <= 0:
+        return True
+    inbox = InboxEvent.__table__
+    older = select(inbox.c.id).where(inbox.c.status == "pending", inbox.c.id < first_id).limit(1)
+    deadline = time.monotonic() + timeout
+    while session.execute(older).first() is not None:
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(poll)
+    return True
 
 
 def load_candidates(session: Session, keys: set[tuple[str, str]]) -> dict[int, Candidate]:

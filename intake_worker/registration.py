@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from intake_worker.blobs import BlobStore
 from intake_worker.channels import NormaliseContext, normalise
 from intake_worker.dedupe import DedupeRules, keys_of
-from intake_worker.dedupe_store import CandidateIndex, load_candidates, lock, store_keys
+from intake_worker.dedupe_store import CandidateIndex, load_candidates, lock, store_keys, wait_for_older
 from intake_worker.inbox import quarantine_row
 from intake_worker.merging import BatchPlan, Placement, contact_additions, plan_batch
 from intake_worker.validation import Refused, check_envelope
@@ -81,7 +81,7 @@ def pending_ids(session: Session, limit: int) -> list[int]:
 
 def register_pending(session: Session, *, now, batch_size: int, context: NormaliseContext, max_bytes: int,
                      rules: DedupeRules = DedupeRules(), blobs: BlobStore | None = None,
-                     ids: list[int] | None = None) -> IntakeBatch:
+                     ids: list[int] | None = None, order_wait: float = 0.0) -> IntakeBatch:
     """One batch of the intake stage (the oldest pending events, or those of ``ids`` still
     pending), in the caller's transaction."""
     query = select(INBOX.c.id, INBOX.c.source, INBOX.c.event_id, INBOX.c.channel, INBOX.c.body) \
@@ -113,6 +113,7 @@ def register_pending(session: Session, *, now, batch_size: int, context: Normali
         if blobs is not None:
             _keep_attachments(blobs, claims)
         keys = set().union(*(keys_of(claim) for _, claim in claims))
+        wait_for_older(session, rows[0].id, order_wait)
         lock(session, keys)
         plan = plan_batch(claims, CandidateIndex(load_candidates(session, keys)), rules)
         outcomes += _persist(session, plan, now)

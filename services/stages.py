@@ -51,7 +51,8 @@ def _register(app: App, ids: list[int] | None = None) -> IntakeBatch:
         return register_pending(session, now=app.clock.now(), batch_size=settings.batch_size,
                                 context=NormaliseContext(settings.default_region),
                                 max_bytes=settings.max_event_bytes, rules=rules,
-                                blobs=BlobStore(settings.blob_dir), ids=ids)
+                                blobs=BlobStore(settings.blob_dir), ids=ids,
+                                order_wait=settings.dedupe_order_wait_seconds)
 
 
 def _register_one_by_one(app: App) -> IntakeBatch:

@@ -44,6 +44,8 @@ class Settings(BaseSettings):
                                                      "many hours: one claim")
     dedupe_text_similarity: float = Field(0.6, ge=0, le=1, description="how alike (0-1, content words in "
                                                                         "common) two texts must be for rule 5")
+    dedupe_order_wait_seconds: float = Field(2.0, ge=0, description="how long an intake batch waits for older "
+                                                                     "events' batches to commit (0: not at all)")
     webhook_secrets: dict[str, str] = Field(default_factory=dict,
                                             description='HMAC-SHA256 secret per marketplace, JSON: {"ozon": "…"}')
     gateway_host: str = Field("127.0.0.1", description="address the HTTP gateway listens on")

@@ -30,7 +30,9 @@ def pair(i: int) -> list[str]:
 
 
 def test_two_halves_of_a_pair_taken_by_different_workers_at_once_make_one_claim(env, workers, tmp_path):
-    env.update({"CLAIMFLOW_BATCH_SIZE": "1", "CLAIMFLOW_WORKER_THREADS": "4"})
+    # the advisory locks alone must hold: no waiting for older batches to commit
+    env.update({"CLAIMFLOW_BATCH_SIZE": "1", "CLAIMFLOW_WORKER_THREADS": "4",
+                "CLAIMFLOW_DEDUPE_ORDER_WAIT_SECONDS": "0"})
     events = tmp_path / "pairs.jsonl"
     events.write_text("\n".join(line for i in range(PAIRS) for line in pair(i)) + "\n", encoding="utf-8")
     for _ in range(3):
