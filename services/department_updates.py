@@ -32,6 +32,7 @@ from services.departments.schemas import (CustomerReply, DecisionRequest, Execut
 from services.gateway.errors import is_unavailable
 from shared.bootstrap import App
 from shared.db.models import Claim
+from shared.messaging.connections import department_connection, release_quietly
 
 log = structlog.get_logger("department_updates")
 
@@ -104,10 +105,7 @@ class DepartmentUpdates:
         options: dict[str, Any] = {}
         if polling_interval is not None and not self.url.startswith("amqp"):
             options["polling_interval"] = polling_interval
-        transport = None
-        if self.url.startswith(("redis://", "rediss://")):
-            from shared.messaging.redis_transport import Transport as transport
-        self._connection_args = {"transport": transport, "transport_options": options}
+        self._transport_options = options
         self._connection: Connection | None = None
         self._consumer: Consumer | None = None
         self._producer: Producer | None = None
@@ -119,7 +117,7 @@ class DepartmentUpdates:
 
     def _connect(self) -> Connection:
         if self._connection is None:
-            self._connection = Connection(self.url, **self._connection_args)
+            self._connection = department_connection(self.url, self._transport_options)
             self._connection.ensure_connection(max_retries=3)
             channel = self._connection.channel()
             self._consumer = Consumer(channel, queues=[self.queue], on_message=self._on_message,
@@ -130,11 +128,7 @@ class DepartmentUpdates:
         return self._connection
 
     def _reset(self) -> None:
-        if self._connection is not None:
-            try:
-                self._connection.release()
-            except Exception:   # noqa: BLE001 - a broken connection may fail to close; it is dropped anyway
-                pass
+        release_quietly(self._connection)
         self._connection = self._consumer = self._producer = None
 
     def close(self) -> None:

@@ -50,3 +50,41 @@ def rejected(result, reason: QuarantineReason) -> Rejection:
     assert isinstance(result, Rejection), result
     assert result.reason is reason, result
     return result
+
+
+def routed_claims_app(settings, now):
+    """An App on a frozen clock with six routed claims of several departments (the departments' tests)."""
+    from services.replay import ReplayReport, accept
+    from services.stages import declare_actors, intake_step, routing_step
+    from services.synthetic import web_events
+    from shared.bootstrap import bootstrap
+    from shared.clock import FrozenClock
+    app = bootstrap(settings, clock=FrozenClock(now), configure_logs=False)
+    declare_actors(app)
+    accept(app, web_events(6, seed=41), ReplayReport())
+    while intake_step(app) + routing_step(app):
+        pass
+    return app
+
+
+def department_world(app, now) -> dict:
+    """Two claims of different departments, and a key for each kind of caller (own department,
+    another department, administrator, revoked)."""
+    from sqlalchemy import select
+
+    from services.departments.keys import create_key, revoke_key
+    from shared.db.models import Claim
+    with app.sessions() as s:
+        claims = s.scalars(select(Claim).order_by(Claim.id)).all()
+    own = claims[0]
+    other = next(c for c in claims if c.department != own.department)
+    made = {}
+    with app.sessions.begin() as s:
+        for name, dept, admin in (("own", own.department, False), ("other", other.department, False),
+                                  ("admin", None, True), ("revoked", own.department, False)):
+            key, secret = create_key(s, department=dept, owner=f"{name}-system", is_admin=admin,
+                                     departments=app.policy.departments, now=now)
+            made[name] = (key.id, secret)
+        revoke_key(s, made["revoked"][0], now)
+    return {"own": own.claim_number, "other": other.claim_number, "dept": own.department,
+            "other_dept": other.department, "keys": {k: v[1] for k, v in made.items()}}

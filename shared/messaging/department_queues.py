@@ -7,6 +7,8 @@ import threading
 
 from kombu import Connection, Exchange, Queue
 
+from shared.messaging.connections import department_connection, release_quietly
+
 
 class DepartmentQueues:
     """Publishes claim messages to department queues. Thread-safe; connects on first use."""
@@ -28,11 +30,7 @@ class DepartmentQueues:
 
     def _connect(self):
         if self._producer is None:
-            transport = None
-            if self.url.startswith(("redis://", "rediss://")):
-                from shared.messaging.redis_transport import Transport as transport
-            self._connection = Connection(self.url, transport=transport,
-                                          transport_options=self._transport_options())
+            self._connection = department_connection(self.url, self._transport_options())
             self._connection.ensure_connection(max_retries=3)
             channel = self._connection.channel()
             for queue in self.queues.values():      # declared up front: nothing routed is dropped
@@ -63,11 +61,7 @@ class DepartmentQueues:
                 raise
 
     def _reset(self) -> None:
-        if self._connection is not None:
-            try:
-                self._connection.release()
-            except Exception:   # noqa: BLE001 - a broken connection may fail to close; it is dropped anyway
-                pass
+        release_quietly(self._connection)
         self._connection = self._producer = None
 
     def close(self) -> None:

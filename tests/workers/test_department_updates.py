@@ -15,16 +15,10 @@ from kombu import Connection, Queue
 from sqlalchemy import select
 
 from services.department_updates import DepartmentUpdates
-from services.departments.keys import create_key, revoke_key
-from services.replay import ReplayReport, accept
-from services.stages import declare_actors, intake_step, routing_step
-from services.synthetic import web_events
-from shared.bootstrap import bootstrap
-from shared.clock import FrozenClock
 from shared.db.engine import make_engine, make_sessionmaker
 from shared.db.models import Claim, ClaimHistory
 from tests.conftest import unique_name
-from tests.helpers import drain_with_kombu, validate_all
+from tests.helpers import department_world, drain_with_kombu, routed_claims_app, validate_all
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 T0 = datetime(2026, 11, 3, 9, 0, tzinfo=timezone.utc)
@@ -33,32 +27,14 @@ IDLE = 0.2
 
 @pytest.fixture
 def app(embedded_settings):
-    app = bootstrap(embedded_settings, clock=FrozenClock(T0), configure_logs=False)
-    declare_actors(app)
-    accept(app, web_events(6, seed=41), ReplayReport())
-    while intake_step(app) + routing_step(app):
-        pass
+    app = routed_claims_app(embedded_settings, T0)
     yield app
     app.close()
 
 
 @pytest.fixture
 def world(app):
-    """Two claims of different departments, and a key for each kind of caller."""
-    with app.sessions() as s:
-        claims = s.scalars(select(Claim).order_by(Claim.id)).all()
-    own = claims[0]
-    other = next(c for c in claims if c.department != own.department)
-    made = {}
-    with app.sessions.begin() as s:
-        for name, dept, admin in (("own", own.department, False), ("other", other.department, False),
-                                  ("admin", None, True), ("revoked", own.department, False)):
-            key, secret = create_key(s, department=dept, owner=f"{name}-system", is_admin=admin,
-                                     departments=app.policy.departments, now=T0)
-            made[name] = (key.id, secret)
-        revoke_key(s, made["revoked"][0], T0)
-    return {"own": own.claim_number, "other": other.claim_number, "dept": own.department,
-            "other_dept": other.department, "keys": {k: v[1] for k, v in made.items()}}
+    return department_world(app, T0)
 
 
 @pytest.fixture

@@ -16,14 +16,9 @@ from services.departments.commands import keys as keys_cli
 from services.departments.keys import KeyRefused, create_key, revoke_key
 from services.gateway.app import create_app
 from services.gateway.errors import install_error_handlers
-from services.replay import ReplayReport, accept
-from services.stages import declare_actors, intake_step, routing_step
-from services.synthetic import web_events
-from shared.bootstrap import bootstrap
-from shared.clock import FrozenClock
 from shared.db.engine import make_engine, make_sessionmaker
 from shared.db.models import ApiKey, Claim, ClaimDecision, ClaimExecution, ClaimHistory, OutboxMessage
-from tests.helpers import drain_with_kombu, validate_all
+from tests.helpers import department_world, drain_with_kombu, routed_claims_app, validate_all
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 BASE = "/v1/department/claims"
@@ -32,11 +27,7 @@ T0 = datetime(2026, 11, 3, 9, 0, tzinfo=timezone.utc)
 
 @pytest.fixture
 def app(embedded_settings):
-    app = bootstrap(embedded_settings, clock=FrozenClock(T0), configure_logs=False)
-    declare_actors(app)
-    accept(app, web_events(6, seed=41), ReplayReport())
-    while intake_step(app) + routing_step(app):
-        pass
+    app = routed_claims_app(embedded_settings, T0)
     yield app
     app.close()
 
@@ -57,21 +48,7 @@ def client(app):
 
 @pytest.fixture
 def world(app):
-    """Two claims of different departments, and a key for each kind of caller."""
-    with app.sessions() as s:
-        claims = s.scalars(select(Claim).order_by(Claim.id)).all()
-    own = claims[0]
-    other = next(c for c in claims if c.department != own.department)
-    made = {}
-    with app.sessions.begin() as s:
-        for name, dept, admin in (("own", own.department, False), ("other", other.department, False),
-                                  ("admin", None, True), ("revoked", own.department, False)):
-            key, secret = create_key(s, department=dept, owner=f"{name}-system", is_admin=admin,
-                                     departments=app.policy.departments, now=T0)
-            made[name] = (key.id, secret)
-        revoke_key(s, made["revoked"][0], T0)
-    return {"own": own.claim_number, "other": other.claim_number, "dept": own.department,
-            "other_dept": other.department, "keys": {k: v[1] for k, v in made.items()}}
+    return department_world(app, T0)
 
 
 def bearer(secret: str) -> dict:
