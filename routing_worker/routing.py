@@ -1,6 +1,6 @@
-"""The routing stage: classify a batch of registered claims, set their deadlines, mark them
-routed and write each department message to the outbox, in one transaction (one executemany
-per table)."""
+"""The routing stage: classify a batch of registered claims, set their deadlines and write each
+department message to the outbox, in one transaction (one executemany per table). The claim
+becomes ``routed`` when the broker confirms its message (``routing_worker.confirmation``)."""
 from __future__ import annotations
 
 import uuid
@@ -15,15 +15,14 @@ from routing_worker.department_message import department_message
 from shared.db.models import Claim, ClaimEvent, ClaimHistory, OutboxMessage
 from shared.db.statements import claim_work, in_values, insert_rows
 from shared.lifecycle import OPEN, transition
-from shared.observability.metrics import CLAIMS_ROUTED
 from shared.policy import Policy
 from shared.schema import Status
 from sla_worker.deadlines import deadlines_for
 
 log = structlog.get_logger("routing")
 CLAIMS, EVENTS, OUTBOX = Claim.__table__, ClaimEvent.__table__, OutboxMessage.__table__
-ROUTED_COLUMNS = ("status", "category", "department", "priority", "confidence", "first_response_due",
-                  "decision_due", "closure_due", "routed_at", "updated_at", "details")
+ROUTED_COLUMNS = ("category", "department", "priority", "confidence", "first_response_due",
+                  "decision_due", "closure_due", "updated_at", "details")
 
 
 @dataclass
@@ -64,23 +63,25 @@ def _events_of(session: Session, claim_ids: list[int]) -> dict[int, list[tuple[s
 
 
 def route(claim: dict, policy: Policy, now, repeat_customer: bool, model=None) -> dict:
-    """The routed version of a registered claims row (pure)."""
+    """The classified version of a registered claims row (pure); it stays ``registered`` until its
+    department message is confirmed."""
     text = "\n".join(p for p in (claim["subject"], claim["description"]) if p)
     details = claim["details"] or {}
     decision = classify(text, policy, has_other_open_claim=repeat_customer, marketplace=details.get("source"),
                         reason_codes=details.get("reason_codes", ()), model=model)
     due = deadlines_for(claim["received_at"], claim["desired_resolution"], policy)
-    return {**claim, "status": transition(Status(claim["status"]), Status.ROUTED).value,
-            "category": decision.category, "department": decision.department,
+    transition(Status(claim["status"]), Status.ROUTED)      # refuses a claim that cannot be routed
+    return {**claim, "category": decision.category, "department": decision.department,
             "priority": decision.priority.value, "confidence": decision.confidence,
             "first_response_due": due.first_response, "decision_due": due.decision, "closure_due": due.closure,
-            "routed_at": now, "updated_at": now,
+            "updated_at": now,
             "details": {**(claim["details"] or {}), "evidence": list(decision.evidence)}}
 
 
 def route_pending(session: Session, *, now, batch_size: int, policy: Policy, model=None) -> RoutingBatch:
     """One batch of the routing stage, in the caller's transaction."""
-    rows = session.execute(claim_work(session, select(CLAIMS).where(CLAIMS.c.status == Status.REGISTERED.value)
+    rows = session.execute(claim_work(session, select(CLAIMS).where(CLAIMS.c.status == Status.REGISTERED.value,
+                                                                         CLAIMS.c.department.is_(None))
                                       .order_by(CLAIMS.c.id).limit(batch_size))).mappings().all()
     batch = RoutingBatch(taken=len(rows))
     if not rows:
@@ -93,18 +94,18 @@ def route_pending(session: Session, *, now, batch_size: int, policy: Policy, mod
                     .values({name: bindparam(f"_{name}") for name in ROUTED_COLUMNS}),
                     [{"_id": c["id"], **{f"_{name}": c[name] for name in ROUTED_COLUMNS}} for c in routed])
     session.execute(insert(ClaimHistory.__table__), [
-        {"claim_id": c["id"], "at": now, "actor": "routing", "action": "routed",
-         "from_status": Status.REGISTERED.value, "to_status": Status.ROUTED.value,
+        {"claim_id": c["id"], "at": now, "actor": "routing", "action": "classified",
+         "from_status": Status.REGISTERED.value, "to_status": Status.REGISTERED.value,
          "reason": f"{c['category']} → {c['department']}",
          "data": {"confidence": c["confidence"], "evidence": c["details"]["evidence"]}} for c in routed])
     messages = []
     for c in routed:
         message_id = str(uuid.uuid4())
+        as_delivered = {**c, "status": Status.ROUTED.value, "routed_at": now}
         messages.append({"message_id": message_id, "topic": "department", "routing_key": c["department"],
-                         "claim_id": c["id"], "payload": department_message(c, events[c["id"]], message_id),
+                         "claim_id": c["id"], "payload": department_message(as_delivered, events[c["id"]], message_id),
                          "created_at": now, "published_at": None, "attempts": 0})
-        CLAIMS_ROUTED.labels(c["department"], c["category"]).inc()
-        log.info("claim.routed", claim_number=c["claim_number"], event_ids=[e for e, _ in events[c["id"]]],
+        log.info("claim.classified", claim_number=c["claim_number"], event_ids=[e for e, _ in events[c["id"]]],
                  department=c["department"], category=c["category"], priority=c["priority"])
     batch.outbox_ids = insert_rows(session, OUTBOX, messages)
     return batch

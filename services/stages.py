@@ -136,7 +136,7 @@ BACKLOGS = {
     "intake": Backlog(lambda s, t: s.scalar(select(func.count()).select_from(InboxEvent).where(
         InboxEvent.status == "pending", _older(InboxEvent.accepted_at, t)))),
     "routing": Backlog(lambda s, t: s.scalar(select(func.count()).select_from(Claim).where(
-        Claim.status == "registered", _older(Claim.updated_at, t)))),
+        Claim.status == "registered", Claim.department.is_(None), _older(Claim.updated_at, t)))),
     "outbox": Backlog(lambda s, t: s.scalar(select(func.count()).select_from(OutboxMessage).where(
         OutboxMessage.published_at.is_(None), _older(OutboxMessage.created_at, t)))),
 }

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from routing_worker.confirmation import mark_routed
 from shared.clock import Clock, SystemClock
 from shared.db.engine import is_postgres, make_engine, make_sessionmaker
 from shared.db.migrate import upgrade
@@ -63,4 +64,4 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None,
     clock = clock or SystemClock()
     return App(settings=settings, engine=engine, sessions=sessions, broker=make_broker(settings),
                department_queues=queues, policy=policy, clock=clock,
-               relay=OutboxRelay(sessions, queues, clock, is_postgres(engine)))
+               relay=OutboxRelay(sessions, queues, clock, is_postgres(engine), on_published=[mark_routed]))

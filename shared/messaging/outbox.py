@@ -2,10 +2,14 @@
 
 Delivery is at least once: a crash after a publish and before its stamp commits publishes
 that message again, with the same ``message_id``, which consumers use to drop the copy.
-A batch that fails to publish stays unstamped and is re-driven whole."""
+A batch that fails to publish stays unstamped and is re-driven whole.
+
+``on_published`` hooks run in the stamping transaction, after the broker confirmed the batch:
+routing uses one to mark a claim ``routed`` only once its department message is confirmed."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Sequence
 
 import structlog
 from sqlalchemy import select, update
@@ -17,9 +21,14 @@ from shared.observability.metrics import MESSAGES_PUBLISHED
 log = structlog.get_logger("outbox")
 
 
+#: ``hook(session, published_rows, now)``, called in the transaction that stamps the rows
+PublishedHook = Callable[[object, Sequence[OutboxMessage], object], None]
+
+
 class OutboxRelay:
-    def __init__(self, sessions, queues, clock, postgres: bool):
+    def __init__(self, sessions, queues, clock, postgres: bool, on_published: Sequence[PublishedHook] = ()):
         self.sessions, self.queues, self.clock, self.postgres = sessions, queues, clock, postgres
+        self.on_published = list(on_published)
         self._lock = threading.Lock()
 
     @staticmethod
@@ -51,6 +60,7 @@ class OutboxRelay:
             now = self.clock.now()
             for row in rows:
                 row.published_at = now
+            self._confirmed(session, rows, now)
         return len(rows)
 
     def _publish_embedded(self, ids, limit) -> int:
@@ -62,10 +72,16 @@ class OutboxRelay:
             if not rows:
                 return 0
             self._send(rows)
+            now = self.clock.now()
             with self.sessions.begin() as session:
                 session.execute(update(OutboxMessage).where(OutboxMessage.id.in_([r.id for r in rows]))
-                                .values(published_at=self.clock.now()))
+                                .values(published_at=now))
+                self._confirmed(session, rows, now)
             return len(rows)
+
+    def _confirmed(self, session, rows, now) -> None:
+        for hook in self.on_published:
+            hook(session, rows, now)
 
     def _send(self, rows: list[OutboxMessage]) -> None:
         self.queues.publish_many([(row.routing_key, row.payload, row.message_id) for row in rows])

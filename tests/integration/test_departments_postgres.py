@@ -93,17 +93,18 @@ def test_a_claim_goes_the_whole_way_through_the_api_and_its_history_says_who(app
     crm_actor, operator_actor = f"key:crm-{department}", "key:Ольга (call centre)"
     assert [(r.actor, r.action, r.from_status, r.to_status) for r in rows] == [
         ("intake", "registered", None, "registered"),
+        ("routing", "classified", "registered", "registered"),
         ("routing", "routed", "registered", "routed"),
         (crm_actor, "acknowledged", "routed", "in_progress"),
         (crm_actor, "information_requested", "in_progress", "awaiting_customer"),
         (operator_actor, "customer_replied", "awaiting_customer", "in_progress"),
         (crm_actor, "decided", "in_progress", "decided"),
         (crm_actor, "executed", "decided", "executed")]
-    assert [r.reason for r in rows[3:]] == ["Пришлите фото дефекта", "фото получено по телефону",
+    assert [r.reason for r in rows[4:]] == ["Пришлите фото дефекта", "фото получено по телефону",
                                             "брак подтверждён", None]
-    assert rows[2].data["by"] == {"key_id": rows[2].data["by"]["key_id"], "department": department, "admin": False}
-    assert rows[4].data["by"]["admin"] is True and rows[4].data["clocks"] == "resumed"
-    assert rows[5].data == {**rows[5].data, "resolution": "refund", "amount": "2490.50", "currency": "RUB"}
+    assert rows[3].data["by"] == {"key_id": rows[3].data["by"]["key_id"], "department": department, "admin": False}
+    assert rows[5].data["by"]["admin"] is True and rows[5].data["clocks"] == "resumed"
+    assert rows[6].data == {**rows[6].data, "resolution": "refund", "amount": "2490.50", "currency": "RUB"}
     assert (decision.resolution, decision.amount, decision.currency, decision.decided_by) == (
         "refund", Decimal("2490.50"), "RUB", crm_actor)
     assert (execution.evidence, execution.decision_id, execution.executed_by) == (

@@ -94,7 +94,7 @@ def test_who_may_read_and_change_a_claim(client, app, world, headers, status):
         error(change, 403, "forbidden")
     else:
         assert read.json()["claim_number"] == world["own"] and change.json()["status"] == "in_progress"
-    expected = ("intake", "routing") + ((f"key:{headers}-system",) if status == 200 else ())
+    expected = ("intake", "routing", "routing") + ((f"key:{headers}-system",) if status == 200 else ())
     assert tuple(actor for actor, *_ in history(app, world["own"])) == expected
 
 
@@ -159,7 +159,8 @@ def test_a_claim_goes_the_whole_way_and_the_wait_for_the_customer_moves_its_dead
                                      "decided_by": "key:own-system", "decided_at": decided["updated_at"]}]
     done = client.post(f"{BASE}/{number}/executed", json={"evidence": {"refund_id": "R-77"}}, headers=key).json()
     assert done["status"] == "executed" and done["executions"][0]["evidence"] == {"refund_id": "R-77"}
-    assert [h["action"] for h in done["history"]] == ["registered", "routed", "acknowledged", "information_requested",
+    assert [h["action"] for h in done["history"]] == ["registered", "classified", "routed", "acknowledged",
+                                                      "information_requested",
                                                       "customer_replied", "decided", "executed"]
     with app.sessions() as s:
         resumed = s.scalars(select(ClaimHistory).where(ClaimHistory.action == "customer_replied")).one()
@@ -188,7 +189,7 @@ def test_an_illegal_step_is_409_with_the_allowed_next_states(client, app, world,
         body = {"department": world["other_dept"], "reason": "not ours"}
     answer = error(client.post(f"{BASE}/{world['own']}/{endpoint}", json=body, headers=key), 409, "illegal_transition")
     assert (answer["status"], answer["allowed"]) == (status, allowed)
-    assert len(history(app, world["own"])) == 2 + len(steps)
+    assert len(history(app, world["own"])) == 3 + len(steps)   # registered, classified, routed
 
 
 @pytest.mark.parametrize("body, code", [

@@ -116,9 +116,15 @@ def test_a_normaliser_crash_quarantines_that_event_and_spares_the_rest(app, monk
 def test_claim_history_is_append_only_and_records_each_transition(app):
     run_replay(app, None, lines=web_events(3, seed=8))
     with app.sessions() as s:
-        steps = s.execute(select(ClaimHistory.claim_id, ClaimHistory.actor, ClaimHistory.to_status)
+        steps = s.execute(select(ClaimHistory.claim_id, ClaimHistory.actor, ClaimHistory.action, ClaimHistory.to_status)
                           .order_by(ClaimHistory.id)).all()
-    assert sorted((a, t) for _, a, t in steps) == sorted([("intake", "registered")] * 3 + [("routing", "routed")] * 3)
+    per_claim: dict[int, list] = {}
+    for claim_id, actor, action, to_status in steps:
+        per_claim.setdefault(claim_id, []).append((actor, action, to_status))
+    # routed only once the department queue confirmed the message: after the classification
+    assert list(per_claim.values()) == [[("intake", "registered", "registered"),
+                                         ("routing", "classified", "registered"),
+                                         ("routing", "routed", "routed")]] * 3
     with pytest.raises(DatabaseError, match="append-only"):
         with app.sessions.begin() as s:
             s.execute(update(ClaimHistory).values(reason="rewritten"))
@@ -155,7 +161,7 @@ def test_with_the_bundled_model_a_claim_without_strong_keywords_is_routed_by_the
         vague["payload"].update(subject="", description="Утюг выплёвывает ржавую воду и пачкает бельё")
         run_replay(app, None, lines=[json.dumps(vague, ensure_ascii=False)])
         with app.sessions() as s:
-            [history] = s.scalars(select(ClaimHistory).where(ClaimHistory.action == "routed")).all()
+            [history] = s.scalars(select(ClaimHistory).where(ClaimHistory.action == "classified")).all()
     finally:
         app.close()
     assert any(e.startswith(("model:", "triage:")) for e in history.data["evidence"])

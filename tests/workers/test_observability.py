@@ -35,8 +35,10 @@ def test_logs_are_json_with_ids_bound_and_no_personal_data(embedded_settings):
     routed = [r for r in records if r["event"] == "claim.routed"]
     assert len(registered) == 5 and all(r["event_id"] and r["claim_number"].startswith("RK-") for r in registered)
     assert len(routed) == 5 and {r["claim_number"] for r in routed} == {r["claim_number"] for r in registered}
-    assert all(r["event_ids"] == [next(g["event_id"] for g in registered if g["claim_number"] == r["claim_number"])]
-               for r in routed)
+    classified = [r for r in records if r["event"] == "claim.classified"]
+    assert len(classified) == 5 and all(
+        r["event_ids"] == [next(g["event_id"] for g in registered if g["claim_number"] == r["claim_number"])]
+        for r in classified)
     text = stream.getvalue()
     for line in lines:
         payload = json.loads(line)["payload"]
