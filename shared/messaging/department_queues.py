@@ -31,7 +31,8 @@ class DepartmentQueues:
     def _connect(self):
         if self._producer is None:
             self._connection = department_connection(self.url, self._transport_options())
-            self._connection.ensure_connection(max_retries=3)
+            # a short retry: the outbox keeps the messages, and the re-driver comes back for them
+            self._connection.ensure_connection(max_retries=3, interval_start=0.2, interval_step=0.4, interval_max=1)
             channel = self._connection.channel()
             for queue in self.queues.values():      # declared up front: nothing routed is dropped
                 queue.bind(channel).declare()

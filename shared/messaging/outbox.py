@@ -71,7 +71,14 @@ class OutboxRelay:
                 rows = session.scalars(self._query(session, ids, limit)).all()
             if not rows:
                 return 0
-            self._send(rows)
+            try:
+                self._send(rows)
+            except Exception:
+                log.exception("outbox.publish_failed", messages=len(rows))
+                with self.sessions.begin() as session:
+                    session.execute(update(OutboxMessage).where(OutboxMessage.id.in_([r.id for r in rows]))
+                                    .values(attempts=OutboxMessage.attempts + 1))
+                return 0
             now = self.clock.now()
             with self.sessions.begin() as session:
                 session.execute(update(OutboxMessage).where(OutboxMessage.id.in_([r.id for r in rows]))
