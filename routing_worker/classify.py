@@ -7,49 +7,57 @@ from functools import lru_cache
 
 from shared.policy import Keyword, Policy, words_of
 from shared.schema import Classification, Priority
-from shared.stemming import stem
+from shared.stemming import lemma, stem
 
 
 class KeywordIndex:
     """Finds which keywords a text contains in one pass over its words: each word looks up its own
-    prefixes (a keyword may be written as a stem) and its Snowball stem (or as a word whose
-    inflections should meet), so the cost grows with the text, not with the number of keywords."""
+    prefixes (a keyword may be written as a stem), its Snowball stem and its lemma (or as a word
+    whose inflections should meet), so the cost grows with the text, not with the number of keywords."""
 
     def __init__(self, keywords: list[tuple[str, Keyword]]):
         self.by_first: dict[str, list[tuple[str, Keyword]]] = defaultdict(list)
         self.by_stem: dict[str, list[tuple[str, Keyword]]] = defaultdict(list)
+        self.by_lemma: dict[str, list[tuple[str, Keyword]]] = defaultdict(list)
         for owner, keyword in keywords:
             self.by_first[keyword.words[0]].append((owner, keyword))
             if not keyword.exact:
                 self.by_stem[keyword.stems[0]].append((owner, keyword))
+                if keyword.lemmas[0] is not None:
+                    self.by_lemma[keyword.lemmas[0]].append((owner, keyword))
         self.lengths = sorted({len(k.words[0]) for _, k in keywords})   # the prefixes worth looking up
 
     def find(self, words: list[str]) -> dict[str, list[Keyword]]:
         stems = [stem(w) for w in words]
+        lemmas = [lemma(w) for w in words]
         found: dict[str, dict[Keyword, None]] = defaultdict(dict)
         by_first = self.by_first
         for i, word in enumerate(words):
             candidates = list(self.by_stem.get(stems[i], ()))
+            if lemmas[i] is not None:
+                candidates += self.by_lemma.get(lemmas[i], ())
             for n in self.lengths:
                 if n > len(word):
                     break
                 candidates += by_first.get(word[:n], ())
             for owner, keyword in candidates:
-                if keyword not in found[owner] and _matches_at(keyword, words, stems, i):
+                if keyword not in found[owner] and _matches_at(keyword, words, stems, lemmas, i):
                     found[owner][keyword] = None
         return {owner: list(hits) for owner, hits in found.items() if hits}
 
 
-def _word_matches(keyword: Keyword, j: int, word: str, word_stem: str) -> bool:
+def _word_matches(keyword: Keyword, j: int, word: str, word_stem: str, word_lemma: str) -> bool:
     if keyword.exact:
         return word == keyword.words[j]
-    return word.startswith(keyword.words[j]) or word_stem == keyword.stems[j]
+    return (word.startswith(keyword.words[j]) or word_stem == keyword.stems[j]
+            or (word_lemma is not None and word_lemma == keyword.lemmas[j]))
 
 
-def _matches_at(keyword: Keyword, words: list[str], stems: list[str], i: int) -> bool:
+def _matches_at(keyword: Keyword, words: list[str], stems: list[str], lemmas: list[str], i: int) -> bool:
     if i + len(keyword.words) > len(words):
         return False
-    return all(_word_matches(keyword, j, words[i + j], stems[i + j]) for j in range(len(keyword.words)))
+    return all(_word_matches(keyword, j, words[i + j], stems[i + j], lemmas[i + j])
+               for j in range(len(keyword.words)))
 
 
 LEGAL = "\x00priority:high"     # the owner of the policy's legal-threat keywords in the shared index

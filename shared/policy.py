@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from shared.stemming import stem
+from shared.stemming import dictionary_lemma, stem
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -23,16 +23,20 @@ class PolicyError(ValueError):
 @dataclass(frozen=True)
 class Keyword:
     """Consecutive words. A word of the text meets a keyword's word when it begins with it (the
-    policy may write a stem: «протек» meets «протекает»), or when both have the same Snowball stem
-    (the policy may write a word: «сломан» meets «сломался»); an exact keyword's word only itself."""
+    policy may write a stem: «протек» meets «протекает»), when both have the same Snowball stem
+    (the policy may write a word: «сломан» meets «сломался»), or the same lemma (the policy may write
+    a dictionary form: «прийти» meets «пришла»); an exact keyword's word only itself."""
     words: tuple[str, ...]     # lower-case, ё read as е
     weight: float = 1.0
     exact: bool = False
-    stems: tuple[str, ...] = field(default=(), compare=False)   # computed once, from ``words``
+    stems: tuple[str, ...] = field(default=(), compare=False)    # computed once, from ``words``
+    lemmas: tuple[str | None, ...] = field(default=(), compare=False)   # likewise; None: not a word
 
     def __post_init__(self):
         if not self.stems:
             object.__setattr__(self, "stems", tuple(stem(w) for w in self.words))
+        if not self.lemmas:
+            object.__setattr__(self, "lemmas", tuple(dictionary_lemma(w) for w in self.words))
 
     @classmethod
     def parse(cls, spec: str) -> "Keyword":

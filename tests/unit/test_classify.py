@@ -41,7 +41,8 @@ def test_clear_complaint_lands_in_its_department(category, department, text):
 def test_evidence_lists_the_matched_keywords():
     result = classify("Чайник течёт и искрит, корпус перегревается", POLICY)
     assert result.category == "defect"
-    assert set(result.evidence) == {"keyword:течет", "keyword:искрит", "keyword:перегрева"}   # ё folded to е
+    # ё folded to е; «течёт» meets both the stem "течет" and the dictionary form "течь"
+    assert set(result.evidence) == {"keyword:течет", "keyword:течь", "keyword:искрит", "keyword:перегрева"}
 
 
 def test_multiword_keyword_needs_consecutive_words():
@@ -187,3 +188,27 @@ def test_a_keyword_written_as_a_word_meets_its_inflections_through_the_stemmer()
     for text in ("Чайник сломался", "чайник сломан", "поломка чайника", "из-за поломки"):
         assert classify(text, policy).category == "defect", text
     assert classify("Чайник в порядке", policy).category == "other"
+
+
+def test_a_keyword_written_as_a_dictionary_word_meets_forms_no_stem_shares():
+    from shared.policy import Category, Keyword
+    from dataclasses import replace
+    came = Category("delivery_delay", "logistics", (Keyword.parse("прийти"), Keyword.parse("течь")))
+    policy = replace(POLICY, categories={**POLICY.categories, "delivery_delay": came})
+    # irregular stems: «пришла», «придёт», «тёк» share no prefix or Snowball stem with the keyword
+    for text, keyword in (("посылка так и не пришла", "прийти"), ("когда придёт заказ", "прийти"),
+                          ("из крана тёк кипяток", "течь")):
+        assert f"keyword:{keyword}" in classify(text, policy).evidence, text
+
+
+def test_pronouns_do_not_meet_their_other_forms():
+    # «не те» (sizes are not as stated) must not meet the keyword «не тот» (another item was sent)
+    result = classify("Размеры не те, что заявлены в описании", POLICY)
+    assert result.category == "not_as_described"
+    assert not any(e in result.evidence for e in ("keyword:не тот", "keyword:не та", "keyword:не ту"))
+
+
+def test_the_three_forms_of_breaking_meet_the_defect_rules():
+    for text in ("Чайник сломался через неделю", "чайник сломан", "поломка чайника", "чайник постоянно ломается"):
+        result = classify(text, POLICY)
+        assert (result.category, result.department) == ("defect", "quality"), text
