@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="claimflow routing train",
                                      description="Train the category model from a labelled JSON Lines file.")
-    parser.add_argument("file", type=Path)
+    parser.add_argument("files", type=Path, nargs="+")
     parser.add_argument("--out", type=Path, default=DEFAULT_MODEL_PATH,
                         help=f"where to write the model (default {DEFAULT_MODEL_PATH}); a .json sidecar goes beside it")
     parser.add_argument("--policy", type=Path, default=None,
@@ -130,12 +130,13 @@ def main(argv: list[str] | None = None) -> int:
             from shared.settings import Settings
             policy_file = Settings().policy_file
         policy = load_policy(policy_file)
-        with console.status(f"Reading {args.file}…"):
-            rows = read_rows(args.file)
+        names = ", ".join(str(f) for f in args.files)
+        with console.status(f"Reading {names}…"):
+            rows = [row for f in args.files for row in read_rows(f)]
         labels = Counter(r["category"] for r in rows)
         unknown, missing = set(labels) - set(policy.categories), set(policy.categories) - set(labels)
         if unknown or missing:
-            raise ModelError(f"{args.file}: labels must be the policy's categories"
+            raise ModelError(f"{names}: labels must be the policy's categories"
                              + (f"; unknown: {', '.join(sorted(unknown))}" if unknown else "")
                              + (f"; without any row: {', '.join(sorted(missing))}" if missing else ""))
         with console.status(f"Cross-validating ({args.folds} folds) on {len(rows)} rows…") as status:
@@ -144,14 +145,14 @@ def main(argv: list[str] | None = None) -> int:
                 on_fold=lambda i, n: status.update(f"Cross-validating: fold {i}/{n} done…"))
         with console.status(f"Fitting on all {len(rows)} rows…"):
             model = train(rows, args.c)
-            model.info.update(cv_accuracy=round(mean, 4), cv_folds=len(scores), trained_from=args.file.name)
+            model.info.update(cv_accuracy=round(mean, 4), cv_folds=len(scores), trained_from=", ".join(f.name for f in args.files))
         with console.status(f"Saving {args.out}…"):
             sidecar = save(model, args.out)
     except (ModelError, PolicyError) as e:
         errors.print(f"[red]error:[/red] {e}")
         return 2
 
-    table = Table(title=f"{len(rows)} rows from {args.file}")
+    table = Table(title=f"{len(rows)} rows from {names}")
     table.add_column("category")
     table.add_column("department")
     table.add_column("rows", justify="right")

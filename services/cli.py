@@ -5,6 +5,7 @@ import json
 import signal
 import sys
 import threading
+from datetime import UTC
 from pathlib import Path
 
 import click
@@ -98,7 +99,9 @@ def claims_split(claim_number: str, event_id: str, reason: str | None) -> None:
 @click.argument("claim_number")
 @click.argument("department")
 @click.option("--reason", required=True, help="why it goes there: kept in the claim's history")
-def claims_reroute(claim_number: str, department: str, reason: str) -> None:
+@click.option("--category", default=None, help="the right category (default: the department's only one, "
+                                                 "else unchanged); corrections feed `routing train`")
+def claims_reroute(claim_number: str, department: str, reason: str, category: str | None) -> None:
     import getpass
 
     from services.departments import transitions
@@ -109,7 +112,7 @@ def claims_reroute(claim_number: str, department: str, reason: str) -> None:
     try:
         try:
             answer = change_claim(app, operator, claim_number, lambda c: transitions.reroute(
-                c.status, c.department, department.strip(), reason, app.policy.departments))
+                c, department.strip(), reason, app.policy, category))
         except (NotFound, Forbidden):
             _fail(f"no claim {claim_number}")
         except (transitions.InvalidRequest, transitions.IllegalAction) as e:
@@ -117,7 +120,7 @@ def claims_reroute(claim_number: str, department: str, reason: str) -> None:
     finally:
         app.close()
     click.echo(json.dumps({"claim_number": claim_number, "department": answer.get("department"),
-                           "status": answer.get("status")}, ensure_ascii=False))
+                           "category": answer.get("category"), "status": answer.get("status")}, ensure_ascii=False))
 
 
 def _drain_in_process(app) -> None:
@@ -259,17 +262,32 @@ def routing_explain(text: str) -> None:
                           ensure_ascii=False, indent=2))
 
 
-@routing.command("train", help="Train the category model from FILE, labelled JSON Lines ({\"text\", \"category\"} "
-                               "or {\"subject\", \"description\", \"category\"} a line); prints rows per category "
-                               "and the cross-validated accuracy.")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@routing.command("train", help="Train the category model from labelled JSON Lines FILEs ({\"text\", \"category\"} "
+                               "or {\"subject\", \"description\", \"category\"} a line), e.g. a base set and the "
+                               "output of `routing corrections`; prints rows per category and the cross-validated accuracy.")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="where to write the model (default: the shipped routing_worker/data/category-model.joblib)")
 @click.option("--folds", type=int, default=5, show_default=True, help="cross-validation folds")
-def routing_train(file: Path, out: Path | None, folds: int) -> None:
+def routing_train(files: tuple[Path, ...], out: Path | None, folds: int) -> None:
     from routing_worker.training import main as train_main
-    argv = [str(file), "--folds", str(folds)] + (["--out", str(out)] if out else [])
+    argv = [str(f) for f in files] + ["--folds", str(folds)] + (["--out", str(out)] if out else [])
     raise SystemExit(train_main(argv))
+
+
+@routing.command("corrections", help="Write what reroutes taught: one labelled JSON line per claim whose category "
+                                     "a department corrected ({\"text\", \"category\", \"was\", …}), for `routing train`.")
+@click.option("--since", type=click.DateTime(), default=None, help="only reroutes from this moment on (UTC)")
+def routing_corrections(since) -> None:
+    from routing_worker.corrections import corrections
+    app = _app()
+    try:
+        with app.sessions() as session:
+            since_utc = since.replace(tzinfo=UTC) if since is not None else None
+            for row in corrections(session, since_utc):
+                click.echo(json.dumps(row, ensure_ascii=False))
+    finally:
+        app.close()
 
 
 @main.group(help="The claims mailbox: e-mail over SMTP.")

@@ -54,8 +54,7 @@ def _make(app: App, action: str, body: BaseModel | None) -> Callable[[Claim], t.
     if action == "executed":
         return lambda c: t.execute(c.status, body.evidence, body.note)
     if action == "reroute":
-        return lambda c: t.reroute(c.status, c.department, body.department.strip(), body.reason,
-                                   app.policy.departments)
+        return lambda c: t.reroute(c, body.department.strip(), body.reason, app.policy, body.category)
     raise AssertionError(action)
 
 

@@ -112,5 +112,5 @@ def executed(number: str, body: ExecutionReport, app: Claimflow, who: Caller):
 @router.post("/{number}/reroute", response_model=ClaimDetail, responses=CHANGE,
              summary="Send the claim to another department: routed, in_progress (or reopened) → routed")
 def reroute(number: str, body: RerouteRequest, app: Claimflow, who: Caller):
-    return _change(app, who, number, lambda c: t.reroute(c.status, c.department, body.department.strip(),
-                                                         body.reason, app.policy.departments))
+    return _change(app, who, number, lambda c: t.reroute(c, body.department.strip(), body.reason, app.policy,
+                                                         body.category))

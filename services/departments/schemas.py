@@ -43,6 +43,8 @@ class ExecutionReport(_Body):
 class RerouteRequest(_Body):
     department: str = Field(min_length=1, max_length=64, description="a department of the policy file")
     reason: str = Field(min_length=1, max_length=TEXT, description="why the claim is not this department's")
+    category: str | None = Field(None, max_length=64, description="the right category, when the department's is "
+                                                                  "not clear from it (default: its only one)")
 
 
 class Customer(BaseModel):

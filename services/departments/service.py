@@ -129,6 +129,7 @@ def _record(session: Session, claim: Claim, change: Change, principal: Principal
         data["execution_id"] = row.id
     if change.department is not None:
         claim.department, claim.routed_at = change.department, now
+        claim.category = change.category or claim.category
         claim.status, claim.updated_at = change.target.value, now
         session.flush()
         events = session.execute(select(ClaimEvent.event_id, ClaimEvent.channel)

@@ -66,6 +66,7 @@ class Change:
     decision: Decision | None = None
     evidence: object = None
     department: str | None = None
+    category: str | None = None
 
 
 def step(action: str, current: str, target: Status | None = None) -> Status:
@@ -145,18 +146,27 @@ def execute(current: str, evidence: str | dict, note: str | None = None) -> Chan
                   {"evidence": evidence}, evidence=evidence)
 
 
-def reroute(current: str, from_department: str | None, to_department: str, reason: str,
-            departments: Iterable[str]) -> Change:
+def reroute(claim, to_department: str, reason: str, policy, category: str | None = None) -> Change:
+    """Send ``claim`` (its status, department and category) to another department. The category
+    follows: the one named, else the target department's only category, else it stays. The
+    (text, new category) pair is what ``claimflow routing corrections`` hands to training."""
     reason = text(reason, "reason", required=True)
-    known = list(departments)
+    known = list(policy.departments)
     if to_department not in known:
         raise InvalidRequest(f"{to_department!r} is not a department; known: {', '.join(known)}",
                              "unknown_department")
-    target = step("reroute", current)
-    if to_department == from_department:
+    if category is not None and category not in policy.categories:
+        raise InvalidRequest(f"{category!r} is not a category; known: {', '.join(policy.categories)}",
+                             "unknown_category")
+    target = step("reroute", claim.status)
+    if to_department == claim.department:
         raise InvalidRequest(f"the claim is already with {to_department}", "same_department")
-    return Change("rerouted", target, reason, {"from_department": from_department, "to_department": to_department},
-                  department=to_department)
+    if category is None:
+        own = [name for name, c in policy.categories.items() if c.department == to_department]
+        category = own[0] if len(own) == 1 else claim.category
+    return Change("rerouted", target, reason, {"from_department": claim.department, "to_department": to_department,
+                                               "from_category": claim.category, "to_category": category},
+                  department=to_department, category=category)
 
 
 def may_access(is_admin: bool, key_department: str | None, claim_department: str | None) -> bool:
