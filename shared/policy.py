@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import time
 from importlib import resources
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from shared.calendars import DAY_NAMES, Calendar, parse_calendars   # noqa: F401  (DAY_NAMES: re-exported)
+from shared.deadline_rules import DeadlinePolicy, parse_deadlines
+from shared.schema import Channel, Priority, Resolution
 from shared.stemming import dictionary_lemma, stem
-
-DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 class PolicyError(ValueError):
@@ -59,24 +58,6 @@ class Category:
     keywords: tuple[Keyword, ...]
 
 
-@dataclass(frozen=True)
-class Calendar:
-    timezone: str
-    working_days: frozenset[int]          # 0 = Monday
-    opens: time
-    closes: time
-
-
-@dataclass(frozen=True)
-class DeadlinePolicy:
-    first_response_business_hours: float
-    decision_days: dict[str, int]
-    closure_days: int
-
-    def decision_days_for(self, resolution: str | None) -> int:
-        return self.decision_days.get(resolution or "other", self.decision_days["other"])
-
-
 @dataclass(frozen=True, eq=False)    # compared and hashed by identity: one loaded policy, one object
 class Policy:
     departments: dict[str, str]
@@ -85,7 +66,8 @@ class Policy:
     high_priority_keywords: tuple[Keyword, ...]
     repeat_customer_is_high: bool
     deadlines: DeadlinePolicy
-    calendar: Calendar
+    calendar: Calendar                        # the default business calendar
+    calendars: dict[str, Calendar] = field(default_factory=dict)   # every named calendar, the default too
     reason_codes: dict[str, dict[str, str]] = field(default_factory=dict)   # marketplace → code → category
     triage_department: str | None = None      # where claims no evidence speaks for wait for a person
     source: str = field(default="", compare=False)
@@ -121,15 +103,6 @@ def _keywords(spec: dict | list | None, where: str) -> tuple[Keyword, ...]:
         raise PolicyError(f"{where}: {e}") from None
 
 
-def _time(value, where: str) -> time:
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
-        return time(value // 60, value % 60)     # YAML 1.1 reads an unquoted 17:30 as 1050 minutes
-    try:
-        return time.fromisoformat(str(value))
-    except ValueError:
-        raise PolicyError(f"{where}: {value!r} is not a time like \"09:00\"") from None
-
-
 def parse_policy(doc: dict, source: str = "") -> Policy:
     if not isinstance(doc, dict):
         raise PolicyError(f"{source}: the policy must be a YAML mapping")
@@ -145,27 +118,10 @@ def parse_policy(doc: dict, source: str = "") -> Policy:
         if fallback not in categories:
             raise PolicyError(f"fallback_category {fallback!r} is not a category")
         prio = doc.get("priority") or {}
-        dl = doc["deadlines"]
-        decision_days = {str(k): int(v) for k, v in dl["decision_days"].items()}
-        if "other" not in decision_days:
-            raise PolicyError("deadlines.decision_days needs an 'other' entry")
-        cal = doc.get("calendar") or {}
-        opens, closes = cal.get("working_hours", ["09:00", "18:00"])
-        days = cal.get("working_days", list(DAY_NAMES[:5]))
-        bad = [d for d in days if d not in DAY_NAMES]
-        if bad:
-            raise PolicyError(f"calendar.working_days: unknown day(s) {bad}; use {', '.join(DAY_NAMES)}")
-        calendar = Calendar(str(cal.get("timezone", "UTC")), frozenset(DAY_NAMES.index(d) for d in days),
-                            _time(opens, "calendar.working_hours"), _time(closes, "calendar.working_hours"))
-        if not calendar.working_days:
-            raise PolicyError("calendar.working_days: a calendar needs at least one working day")
-        try:
-            ZoneInfo(calendar.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise PolicyError(f"calendar.timezone: {calendar.timezone!r} is not a known time zone "
-                              "(use a name like Europe/Moscow)") from None
-        if calendar.opens >= calendar.closes:
-            raise PolicyError("calendar.working_hours: the day must open before it closes")
+        calendars, default_calendar = parse_calendars(doc)
+        deadlines = parse_deadlines(doc["deadlines"], calendars, {
+            "category": categories, "department": departments, "channel": [c.value for c in Channel],
+            "priority": [p.value for p in Priority], "resolution": [r.value for r in Resolution]})
         reason_codes = {str(m): {str(code): str(cat) for code, cat in (table or {}).items()}
                         for m, table in (doc.get("reason_codes") or {}).items()}
         unknown = sorted({cat for table in reason_codes.values() for cat in table.values()} - categories.keys())
@@ -182,9 +138,9 @@ def parse_policy(doc: dict, source: str = "") -> Policy:
             fallback_category=fallback,
             high_priority_keywords=_keywords(prio.get("high_keywords"), "priority.high_keywords"),
             repeat_customer_is_high=bool(prio.get("repeat_customer_is_high", True)),
-            deadlines=DeadlinePolicy(float(dl["first_response_business_hours"]), decision_days,
-                                     int(dl["closure_days"])),
-            calendar=calendar,
+            deadlines=deadlines,
+            calendar=calendars[default_calendar],
+            calendars=calendars,
             source=source,
         )
     except KeyError as e:

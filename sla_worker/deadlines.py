@@ -1,38 +1,24 @@
-"""Deadline arithmetic of ``policy.md``, pure: the clock and the calendar are passed in.
-
-First response counts business hours of the policy's calendar; decision and closure count
-calendar days from ``received_at``."""
+"""The deadlines a claim is given when it is routed (``policy.md``): its three targets' due
+moments from ``received_at``, with no pause yet. The clocks that follow a claim afterwards, with
+its pauses, warnings and escalation levels, are ``sla_worker.clocks``."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from collections.abc import Iterable
+from datetime import datetime
 
-from shared.policy import Calendar, Policy
+from shared.policy import Policy
 from shared.schema import Deadlines
+from sla_worker.calendar import add_business_hours  # noqa: F401  (re-exported: the arithmetic's old home)
+from sla_worker.clocks import due_at
+from sla_worker.targets import ClaimTerms, Target, rules_for
 
 
-def add_business_hours(start: datetime, hours: float, calendar: Calendar) -> datetime:
-    """The moment when ``hours`` of the calendar's working time have passed since ``start``."""
-    tz = ZoneInfo(calendar.timezone)
-    at = start.astimezone(tz)
-    left = timedelta(hours=hours)
-    for _ in range(3660):   # ten years of days: a calendar with no working day is a policy error
-        opens = at.replace(hour=calendar.opens.hour, minute=calendar.opens.minute, second=0, microsecond=0)
-        closes = at.replace(hour=calendar.closes.hour, minute=calendar.closes.minute, second=0, microsecond=0)
-        if at.weekday() in calendar.working_days and at < closes:
-            begin = max(at, opens)
-            available = closes - begin
-            if left <= available:
-                return (begin + left).astimezone(start.tzinfo)
-            left -= available
-        at = (at + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-    raise ValueError("the business calendar has no working time")
-
-
-def deadlines_for(received_at: datetime, desired_resolution: str | None, policy: Policy) -> Deadlines:
-    rules = policy.deadlines
-    return Deadlines(
-        first_response=add_business_hours(received_at, rules.first_response_business_hours, policy.calendar),
-        decision=received_at + timedelta(days=rules.decision_days_for(desired_resolution)),
-        closure=received_at + timedelta(days=rules.closure_days),
-    )
+def deadlines_for(received_at: datetime, desired_resolution: str | None, policy: Policy, *,
+                  category: str | None = None, channel: str | None = None, priority: str | None = None,
+                  department: str | None = None, flags: Iterable[str] = ()) -> Deadlines:
+    """First response, decision and closure deadlines of a claim received at ``received_at``;
+    the keyword arguments pick the policy's overrides (without them, its defaults apply)."""
+    terms = ClaimTerms(desired_resolution, category, channel, priority, department, frozenset(flags))
+    due = {target: due_at(rule, received_at) for target, rule in rules_for(terms, policy).items()}
+    return Deadlines(first_response=due[Target.FIRST_RESPONSE], decision=due[Target.DECISION],
+                     closure=due[Target.CLOSURE])

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+import holidays
 import pytest
 from hypothesis import given, settings, strategies as st
 
@@ -22,9 +23,9 @@ def msk(day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2026, 11, day, hour, minute, tzinfo=MSK)
 
 
-def test_bundled_calendar_is_moscow_weekdays_nine_to_six():
-    assert (CAL.timezone, CAL.working_days, CAL.opens, CAL.closes) == \
-        ("Europe/Moscow", frozenset(range(5)), time(9), time(18))
+def test_bundled_calendar_is_moscow_weekdays_nine_to_six_with_russian_holidays():
+    assert (CAL.timezone, CAL.working_days, CAL.opens, CAL.closes, CAL.country) == \
+        ("Europe/Moscow", frozenset(range(5)), time(9), time(18), "RU")
 
 
 @pytest.mark.parametrize("start, hours, expected", [
@@ -95,6 +96,13 @@ def test_closure_and_first_response():
 # --- properties --------------------------------------------------------------------------------
 
 OPENS, CLOSES = CAL.opens, CAL.closes
+RU = holidays.country_holidays("RU", years=range(2025, 2029))
+
+
+def worked(day) -> bool:
+    """Straight from the holidays package: Russian public holidays and moved days off are not
+    worked, decreed working Saturdays are."""
+    return day not in RU and (day.weekday() < 5 or day in RU.weekend_workdays)
 ZONES = [UTC, MSK, timezone(timedelta(hours=-5)), ZoneInfo("Asia/Tokyo"), ZoneInfo("America/New_York")]
 
 starts = st.builds(
@@ -106,7 +114,7 @@ quarter_hours = st.integers(0, 4 * 60).map(lambda q: q / 4)     # up to 60 busin
 
 def in_working_hours(moment: datetime, hours: float) -> bool:
     local = moment.astimezone(MSK)
-    if local.weekday() not in CAL.working_days:
+    if not worked(local.date()):
         return False
     t = local.timetz().replace(tzinfo=None)
     return OPENS <= t < CLOSES or (t == CLOSES and hours > 0)
@@ -126,12 +134,13 @@ def test_result_is_working_time_monotonic_and_additive(start, hours, more):
 
 
 def slow_reference(start: datetime, hours: float) -> datetime:
-    """Step minute by minute over Moscow wall time (Moscow has no DST), counting working minutes."""
+    """Step minute by minute over Moscow wall time (Moscow has no DST), counting working minutes
+    of weekdays that are not Russian public holidays."""
     t = start.astimezone(MSK).replace(tzinfo=None)
     minute = timedelta(minutes=1)
 
     def working(m: datetime) -> bool:
-        return m.weekday() < 5 and 9 * 60 <= m.hour * 60 + m.minute < 18 * 60
+        return worked(m.date()) and 9 * 60 <= m.hour * 60 + m.minute < 18 * 60
 
     while not working(t):
         t += minute
