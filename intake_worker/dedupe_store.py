@@ -58,6 +58,12 @@ def load_candidates(session: Session, keys: set[tuple[str, str]]) -> dict[int, C
     ids = {r.claim_id for r in rows if (r.kind, r.value) in wanted}
     if not ids:
         return {}
+    # an archived claim is read-only: a new event about it starts a new claim
+    archived = set(session.scalars(select(CLAIMS.c.id).where(in_values(session, CLAIMS.c.id, ids),
+                                                            CLAIMS.c.status == "archived")))
+    ids -= archived
+    if not ids:
+        return {}
     candidates = {i: Candidate(claim_id=i) for i in ids}
     for r in session.execute(select(KEYS.c.claim_id, KEYS.c.kind, KEYS.c.value)
                              .where(in_values(session, KEYS.c.claim_id, ids))):

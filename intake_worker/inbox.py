@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from intake_worker.validation import Refused, check_envelope
 from shared.db.models import InboxEvent, QuarantinedEvent
 from shared.db.statements import insert_ignoring_conflicts
+from shared.observability import correlation
 from shared.observability.metrics import EVENTS_ACCEPTED, EVENTS_QUARANTINED, EVENTS_REDELIVERED
 from shared.schema import Envelope
 
@@ -49,8 +50,11 @@ def quarantine_row(refused: Refused, now: datetime, inbox_id: int | None = None)
             "quarantined_at": now}
 
 
-def accept_lines(session: Session, lines: list[bytes | str], now: datetime, max_bytes: int) -> Acceptance:
-    """Check and store ``lines`` in the caller's transaction; the caller commits, then nudges intake."""
+def accept_lines(session: Session, lines: list[bytes | str], now: datetime, max_bytes: int,
+                 correlation_id: str | None = None) -> Acceptance:
+    """Check and store ``lines`` in the caller's transaction; the caller commits, then nudges intake.
+    ``correlation_id`` (an HTTP request's header) is written into each envelope that has none
+    (``shared.observability.correlation``)."""
     outcome = Acceptance()
     inbox_rows, refused_rows, order = [], [], []
     for raw in lines:
@@ -61,7 +65,7 @@ def accept_lines(session: Session, lines: list[bytes | str], now: datetime, max_
                                       checked.rejection.reason.value).inc()
             order.append(("quarantined", checked.event_id, None))
             continue
-        inbox_rows.append(_inbox_row(checked, raw, now))
+        inbox_rows.append(_inbox_row(checked, raw, now, correlation_id, max_bytes))
         order.append(("pending", checked.event_id, (checked.source, checked.event_id, checked.channel.value)))
     if refused_rows:
         session.execute(insert_ignoring_conflicts(session, QuarantinedEvent.__table__), refused_rows)
@@ -94,8 +98,13 @@ def accept_lines(session: Session, lines: list[bytes | str], now: datetime, max_
 _CHANNELS = {"web", "phone", "email", "marketplace"}
 
 
-def _inbox_row(envelope: Envelope, raw: bytes | str, now: datetime) -> dict:
+def _inbox_row(envelope: Envelope, raw: bytes | str, now: datetime, correlation_id: str | None = None,
+               max_bytes: int = 0) -> dict:
     body = raw if isinstance(raw, str) else raw.decode("utf-8", errors="replace")
+    if correlation_id is not None:
+        with_id = correlation.stamped(body, correlation.clean(correlation_id))
+        if len(with_id.encode("utf-8", errors="surrogatepass")) <= max_bytes:   # never past intake's limit
+            body = with_id
     return {"source": envelope.source, "event_id": envelope.event_id, "channel": envelope.channel.value,
             "received_at": envelope.received_at, "body": body, "status": "pending", "accepted_at": now,
             "attempts": 0}

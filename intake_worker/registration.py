@@ -23,6 +23,7 @@ from intake_worker.validation import Refused, check_envelope
 from shared.claim_number import format_claim_number
 from shared.db.models import Claim, ClaimEvent, ClaimHistory, InboxEvent, QuarantinedEvent
 from shared.db.statements import claim_work, in_values, insert_ignoring_conflicts, insert_rows, reserve_serials
+from shared.observability import correlation
 from shared.observability.metrics import CLAIMS_REGISTERED, EVENTS_MERGED, EVENTS_QUARANTINED, INTAKE_OUTCOMES
 from shared.schema import Ignored, NormalisedClaim, QuarantineReason, Rejection, Status
 
@@ -99,11 +100,13 @@ def register_pending(session: Session, *, now, batch_size: int, context: Normali
             quarantine.append(quarantine_row(result, now, inbox_id=row.id))
             outcomes.append({"_id": row.id, "_status": "quarantined", "_claim": None})
             EVENTS_QUARANTINED.labels(row.channel, result.rejection.reason.value).inc()
-            log.info("event.quarantined", event_id=row.event_id, reason=result.rejection.reason.value)
+            log.info("event.quarantined", event_id=row.event_id, reason=result.rejection.reason.value,
+                     correlation_id=correlation.of_event(row.body, row.source, row.event_id))
         elif isinstance(result, Ignored):
             outcomes.append({"_id": row.id, "_status": "ignored", "_claim": None})
             batch.ignored += 1
-            log.info("event.ignored", event_id=row.event_id, reason=result.reason)
+            log.info("event.ignored", event_id=row.event_id, reason=result.reason,
+                     correlation_id=correlation.of_event(row.body, row.source, row.event_id))
         else:
             claims.append((row, result))
     if quarantine:
@@ -138,6 +141,9 @@ def _persist(session: Session, plan: BatchPlan, now) -> list[dict]:
     """Write the plan: new claims, every event's link and keys, merges, history."""
     new = plan.new
     values = {p.target: claim_values(p.claim, "", now) for p in new}
+    ids = {p.row.id: correlation.of_event(p.row.body, p.row.source, p.row.event_id) for p in plan.placements}
+    for p in new:                              # a claim keeps the id of its first event
+        values[p.target]["details"]["correlation_id"] = ids[p.row.id]
     for p in plan.merged:
         if p.target < 0:                       # joins a claim this batch makes: fill it before insert
             row = values[p.target]
@@ -163,13 +169,14 @@ def _persist(session: Session, plan: BatchPlan, now) -> list[dict]:
     session.execute(insert(ClaimHistory.__table__), [_history(p, claim_id(p), now) for p in plan.placements])
     for p in plan.placements:
         number = values[p.target]["claim_number"] if p.target < 0 else None
-        if p.match is None:
-            CLAIMS_REGISTERED.labels(p.row.channel).inc()
-            log.info("claim.registered", event_id=p.row.event_id, claim_number=number, channel=p.row.channel)
-        else:
-            EVENTS_MERGED.labels(p.row.channel).inc()
-            log.info("event.merged", event_id=p.row.event_id, claim_id=claim_id(p), rule=p.match.rule,
-                     channel=p.row.channel)
+        with correlation.bound_event(p.row.event_id, ids[p.row.id]):     # a merged event: its own id
+            if p.match is None:
+                CLAIMS_REGISTERED.labels(p.row.channel).inc()
+                log.info("claim.registered", event_id=p.row.event_id, claim_number=number, channel=p.row.channel)
+            else:
+                EVENTS_MERGED.labels(p.row.channel).inc()
+                log.info("event.merged", event_id=p.row.event_id, claim_id=claim_id(p), rule=p.match.rule,
+                         channel=p.row.channel)
     return [{"_id": p.row.id, "_status": "registered" if p.match is None else "merged", "_claim": claim_id(p)}
             for p in plan.placements]
 

@@ -10,9 +10,11 @@ from collections.abc import Sequence
 import structlog
 from sqlalchemy import insert, select, update
 
+from notify_worker.enqueue import notify_routed
 from shared.db.models import Claim, ClaimHistory, OutboxMessage
 from shared.db.statements import in_values
 from shared.lifecycle import transition
+from shared.observability.logging import bound_claim
 from shared.observability.metrics import CLAIMS_ROUTED
 from shared.schema import Status
 
@@ -26,7 +28,7 @@ def mark_routed(session, rows: Sequence[OutboxMessage], now) -> int:
     message_of = {r.claim_id: r for r in rows if r.topic == "department" and r.claim_id is not None}
     if not message_of:
         return 0
-    waiting = session.execute(select(CLAIMS.c.id, CLAIMS.c.claim_number, CLAIMS.c.category, CLAIMS.c.department)
+    waiting = session.execute(select(CLAIMS)
                               .where(in_values(session, CLAIMS.c.id, list(message_of)),
                                      CLAIMS.c.status == Status.REGISTERED.value,
                                      CLAIMS.c.department.isnot(None))).all()
@@ -41,7 +43,10 @@ def mark_routed(session, rows: Sequence[OutboxMessage], now) -> int:
          "from_status": Status.REGISTERED.value, "to_status": to_status,
          "reason": f"delivered to the {c.department} queue",
          "data": {"message_id": message_of[c.id].message_id, "department": c.department}} for c in waiting])
+    # the customer hears the number and who handles it; the department's queue and lead a new claim
+    notify_routed(session, [{**c._mapping, "status": to_status, "routed_at": now} for c in waiting], now)
     for c in waiting:
         CLAIMS_ROUTED.labels(c.department, c.category).inc()
-        log.info("claim.routed", claim_number=c.claim_number, department=c.department, category=c.category)
+        with bound_claim(c):
+            log.info("claim.routed", claim_number=c.claim_number, department=c.department, category=c.category)
     return len(waiting)

@@ -31,7 +31,7 @@ def corrections(session: Session, since: datetime | None = None) -> Iterator[dic
     if since is not None:
         query = query.where(ClaimHistory.at >= since)
     latest: dict[int, dict] = {}
-    for claim, reroute in session.execute(query).tuples():
+    for claim, reroute in session.execute(query):
         row = correction_row(claim, reroute)
         if row is not None:
             latest[claim.id] = row

@@ -13,7 +13,9 @@ def _iso(value):
 
 
 def department_message(claim: Mapping, events: Sequence[tuple[str, str]], message_id: str) -> dict:
-    """``claim``: the claims row's columns by name; ``events``: its (event_id, channel) pairs in order."""
+    """``claim``: the claims row's columns by name; ``events``: its (event_id, channel) pairs in order.
+    ``correlation_id`` (optional in version 1) is there when the claim has one."""
+    correlation_id = (claim["details"] or {}).get("correlation_id")
     return {
         "schema": SCHEMA,
         "version": VERSION,
@@ -42,4 +44,5 @@ def department_message(claim: Mapping, events: Sequence[tuple[str, str]], messag
         "deadlines": {"first_response": _iso(claim["first_response_due"]), "decision": _iso(claim["decision_due"]),
                       "closure": _iso(claim["closure_due"])},
         "escalation_level": claim["escalation_level"],
+        **({"correlation_id": correlation_id} if correlation_id else {}),
     }

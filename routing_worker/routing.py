@@ -15,14 +15,15 @@ from routing_worker.department_message import department_message
 from shared.db.models import Claim, ClaimEvent, ClaimHistory, OutboxMessage
 from shared.db.statements import claim_work, in_values, insert_rows
 from shared.lifecycle import OPEN, transition
+from shared.observability.logging import bound_claim
 from shared.policy import Policy
 from shared.schema import Status
-from sla_worker.deadlines import deadlines_for
+from sla_worker.claim_clocks import timing
 
 log = structlog.get_logger("routing")
 CLAIMS, EVENTS, OUTBOX = Claim.__table__, ClaimEvent.__table__, OutboxMessage.__table__
 ROUTED_COLUMNS = ("category", "department", "priority", "confidence", "first_response_due",
-                  "decision_due", "closure_due", "updated_at", "details")
+                  "decision_due", "closure_due", "next_sla_at", "updated_at", "details")
 
 
 @dataclass
@@ -69,13 +70,13 @@ def route(claim: dict, policy: Policy, now, repeat_customer: bool, model=None) -
     details = claim["details"] or {}
     decision = classify(text, policy, has_other_open_claim=repeat_customer, marketplace=details.get("source"),
                         reason_codes=details.get("reason_codes", ()), model=model)
-    due = deadlines_for(claim["received_at"], claim["desired_resolution"], policy)
     transition(Status(claim["status"]), Status.ROUTED)      # refuses a claim that cannot be routed
-    return {**claim, "category": decision.category, "department": decision.department,
-            "priority": decision.priority.value, "confidence": decision.confidence,
-            "first_response_due": due.first_response, "decision_due": due.decision, "closure_due": due.closure,
-            "updated_at": now,
-            "details": {**(claim["details"] or {}), "evidence": list(decision.evidence)}}
+    classified = {**claim, "category": decision.category, "department": decision.department,
+                  "priority": decision.priority.value, "confidence": decision.confidence, "updated_at": now,
+                  "details": {**(claim["details"] or {}), "evidence": list(decision.evidence)}}
+    # the deadlines of its category, channel, priority and remedy, and when the SLA sweep next looks
+    return {"first_response_due": None, "decision_due": None, "closure_due": None,
+            **classified, **timing(classified, policy)}
 
 
 def route_pending(session: Session, *, now, batch_size: int, policy: Policy, model=None) -> RoutingBatch:
@@ -105,7 +106,8 @@ def route_pending(session: Session, *, now, batch_size: int, policy: Policy, mod
         messages.append({"message_id": message_id, "topic": "department", "routing_key": c["department"],
                          "claim_id": c["id"], "payload": department_message(as_delivered, events[c["id"]], message_id),
                          "created_at": now, "published_at": None, "attempts": 0})
-        log.info("claim.classified", claim_number=c["claim_number"], event_ids=[e for e, _ in events[c["id"]]],
-                 department=c["department"], category=c["category"], priority=c["priority"])
+        with bound_claim(c):
+            log.info("claim.classified", claim_number=c["claim_number"], event_ids=[e for e, _ in events[c["id"]]],
+                     department=c["department"], category=c["category"], priority=c["priority"])
     batch.outbox_ids = insert_rows(session, OUTBOX, messages)
     return batch

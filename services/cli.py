@@ -10,7 +10,11 @@ from pathlib import Path
 
 import click
 
+from services.closing.commands import CLAIMS_COMMANDS
 from services.departments.commands import keys
+from services.management_report.command import report
+from services.notifications_cli import notifications
+from services.sla_cli import sla
 from shared.settings import Settings
 
 
@@ -185,16 +189,24 @@ def _echo_lines(source) -> None:
         app.close()
 
 
-@main.command(help="Run one worker (intake, routing, department-updates) until stopped.")
+@main.command(help="Run one worker (intake, routing, sla, notify, department-updates) until stopped.")
 @click.argument("name", type=click.Choice(["intake", "routing", "sla", "notify", "department-updates"]))
 @click.option("--threads", type=int, default=None, help="worker threads (default CLAIMFLOW_WORKER_THREADS)")
 @click.option("--metrics-port", type=int, default=None,
               help="port of /metrics (default CLAIMFLOW_METRICS_PORT, else 9401 intake, 9402 routing; 0: off)")
 def worker(name: str, threads: int | None, metrics_port: int | None) -> None:
     from services.runner import WORKERS, StageWorker
-    from shared.observability.metrics import serve_metrics
+    from shared.observability.worker_metrics import serve_worker_metrics
     if name == "department-updates":
-        _run_department_updates()
+        _run_department_updates(9405 if metrics_port is None else metrics_port)
+        return
+    if name == "sla":
+        from sla_worker.run import run_sla
+        run_sla(_app(Settings()), metrics_port)
+        return
+    if name == "notify":
+        from notify_worker.run import run_notify
+        run_notify(_app(Settings()), threads, metrics_port)
         return
     if name not in WORKERS:
         _fail(f"the {name} worker is not part of this release yet (see the README's roadmap)", 2)
@@ -207,7 +219,7 @@ def worker(name: str, threads: int | None, metrics_port: int | None) -> None:
                                                           if settings.metrics_port is not None else default_port)
     app = _app(settings)
     if port:
-        serve_metrics(port)
+        serve_worker_metrics(app, port)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
@@ -306,10 +318,13 @@ def mail_serve(host: str, port: int, addresses: tuple[str, ...]) -> None:
     serve(Settings(), host, port, addresses or None)
 
 
-def _run_department_updates() -> None:
+def _run_department_updates(metrics_port: int = 0) -> None:
     """Department systems that talk through the broker: their updates, as over the HTTP API."""
     from services.department_updates import DEFAULT_QUEUE, DepartmentUpdates
+    from shared.observability.worker_metrics import serve_worker_metrics
     app = _app(Settings())
+    if metrics_port:
+        serve_worker_metrics(app, metrics_port)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
@@ -338,6 +353,11 @@ def db_upgrade() -> None:
 
 
 main.add_command(keys)
+main.add_command(report)
+main.add_command(notifications)
+main.add_command(sla)
+for _command in CLAIMS_COMMANDS:      # claims report | close-unanswered | archive
+    claims.add_command(_command)
 
 
 if __name__ == "__main__":

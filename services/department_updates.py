@@ -184,7 +184,8 @@ class DepartmentUpdates:
         except Exception as exc:   # noqa: BLE001 - decided below: retried when unavailable, else answered
             if is_unavailable(exc):
                 log.warning("department_update.requeued", claim_number=_str(number), action=_str(action),
-                            outcome="unavailable", error=type(exc).__name__)
+                            outcome="unavailable", error=type(exc).__name__,
+                            request_correlation_id=_str(correlation_id))
                 message.requeue()
                 self._requeued = True
                 return
@@ -192,7 +193,8 @@ class DepartmentUpdates:
             answer = {"ok": False, "error": "internal_error", "message": "the update could not be applied"}
         log.info("department_update", claim_number=_str(number), action=_str(action),
                  outcome="ok" if answer["ok"] else answer["error"],
-                 status=answer["claim"]["status"] if answer["ok"] else None)
+                 status=answer["claim"]["status"] if answer["ok"] else None,
+                 request_correlation_id=_str(correlation_id))     # the sender's id, echoed in the reply
         self._reply(reply_to, correlation_id, answer)
         message.ack()
         self._settled += 1

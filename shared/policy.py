@@ -71,6 +71,7 @@ class Policy:
     reason_codes: dict[str, dict[str, str]] = field(default_factory=dict)   # marketplace → code → category
     triage_department: str | None = None      # where claims no evidence speaks for wait for a person
     source: str = field(default="", compare=False)
+    document: dict = field(default_factory=dict, compare=False, repr=False)   # the YAML it was parsed from
 
     def category_of_reason(self, marketplace: str | None, codes) -> tuple[str, str] | None:
         """The category the first mapped reason code means, with that code."""
@@ -142,6 +143,7 @@ def parse_policy(doc: dict, source: str = "") -> Policy:
             calendar=calendars[default_calendar],
             calendars=calendars,
             source=source,
+            document=doc,
         )
     except KeyError as e:
         raise PolicyError(f"{source}: missing section {e.args[0]!r}") from None

@@ -50,6 +50,30 @@ class Settings(BaseSettings):
                                             description='HMAC-SHA256 secret per marketplace, JSON: {"ozon": "…"}')
     gateway_host: str = Field("127.0.0.1", description="address the HTTP gateway listens on")
     gateway_port: int = Field(8080, description="port of the HTTP gateway")
+    public_url: str | None = Field(None, description="the gateway's address as customers reach it, for links "
+                                                     "in their messages; default http://GATEWAY_HOST:GATEWAY_PORT")
+    survey_secret: str | None = Field(None, description="signs the satisfaction survey links; unset: no links "
+                                                        "are made and the survey endpoint knows none")
+
+    # --- notifications (notify_worker) --------------------------------------------------
+    template_dir: Path | None = Field(None, description="the retailer's notification templates (ru/, en/: "
+                                                        "<kind>.subject.j2, .txt.j2, .html.j2, .sms.j2), "
+                                                        "over the bundled ones")
+    smtp_host: str = Field("localhost", description="SMTP server notices are sent through")
+    smtp_port: int = Field(25, description="its port")
+    smtp_from: str = Field("claims@localhost", description="From: of the notices")
+    smtp_username: str | None = Field(None, description="SMTP login; unset: none")
+    smtp_password: str | None = Field(None, description="SMTP password")
+    smtp_starttls: bool = Field(False, description="STARTTLS before sending")
+    sms_gateway_url: str | None = Field(None, description="HTTP SMS gateway (POST JSON {to, text}); unset: no SMS")
+    sms_gateway_token: str | None = Field(None, description="Bearer token of the SMS gateway")
+    notify_max_attempts: int = Field(8, ge=1, description="tries of a notice before the dead-letter list")
+    notify_backoff_seconds: float = Field(30.0, gt=0, description="first retry delay scale (doubles, full jitter)")
+    notify_backoff_max_seconds: float = Field(3600.0, gt=0, description="longest delay between retries")
+    notify_lease_seconds: float = Field(60.0, gt=0, description="a notice being sent is another worker's "
+                                                                "again after this long (a killed worker)")
+    notify_poll_seconds: float = Field(1.0, gt=0, description="how often an idle notify worker looks for notices")
+    notify_batch_size: int = Field(20, ge=1, le=1000, description="notices leased at once by a notify worker")
 
     # --- limits and tuning --------------------------------------------------------------
     max_event_bytes: int = Field(256 * 1024, description="larger envelopes are quarantined as oversize")
@@ -59,6 +83,8 @@ class Settings(BaseSettings):
     max_retries: int = Field(5, description="dramatiq retries of a failed batch before dead-lettering")
     redrive_after_seconds: float = Field(15.0, description="work untouched this long is re-driven from the database")
     redrive_interval_seconds: float = Field(5.0, description="how often each worker looks for stuck work")
+    sla_interval_seconds: float = Field(1.0, gt=0, description="how often an SLA worker looks for due claims")
+    sla_batch_size: int = Field(500, ge=1, le=10000, description="claims an SLA sweep takes per transaction")
     metrics_port: int | None = Field(None, description="port of a worker's /metrics; default per worker, 0 disables")
 
     # --- logging ------------------------------------------------------------------------

@@ -9,8 +9,9 @@ from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
+from services.closing.fetch import REPORT_RESPONSES, ReportFormat, report_answers, report_document
 from services.departments import service, transitions as t
 from services.departments.auth import principal
 from services.departments.keys import Principal
@@ -75,6 +76,14 @@ def list_claims(app: Claimflow, who: Caller, status: Status | None = None,
 def get_claim(number: str, app: Claimflow, who: Caller):
     with answers():
         return service.get_claim(app, who, number)
+
+
+@router.get("/{number}/report", summary="The claim's closing report: HTML, or PDF", response_class=Response,
+            responses={**READ, **REPORT_RESPONSES})
+def report(number: str, app: Claimflow, who: Caller, format: ReportFormat = "html"):
+    with answers(), report_answers():
+        body, media_type = report_document(app, number, format, who)
+    return Response(body, media_type=media_type)
 
 
 @router.post("/{number}/acknowledge", summary="Take the claim on: routed → in_progress",

@@ -10,15 +10,17 @@ import structlog
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from notify_worker.changes import customer_notice
+from notify_worker.enqueue import notify_customer, notify_staff
 from routing_worker.department_message import department_message
+from services.closing.closing import survey_link
 from services.departments.keys import Principal
-from services.departments.transitions import (PAUSABLE_DEADLINES, Change, may_access, paused_for,
-                                              resumed_deadlines)
+from services.departments.transitions import Change, may_access
 from shared.bootstrap import App
 from shared.claim_number import parse_claim_number
 from shared.db.models import Claim, ClaimDecision, ClaimEvent, ClaimExecution, ClaimHistory, OutboxMessage
-from shared.lifecycle import PAUSED
-from shared.schema import Status
+from shared.observability.logging import bound_claim
+from sla_worker.retiming import record_transition, retime
 
 log = structlog.get_logger("departments")
 
@@ -97,20 +99,8 @@ def list_claims(app: App, principal: Principal, *, status: str | None, departmen
             "next_after": claims[-1].id if len(claims) == limit else None}
 
 
-def _resume(session: Session, claim: Claim, change: Change, now) -> dict:
-    """Leaving awaiting_customer: move the paused deadlines on by the wait; what to record of it."""
-    if Status(claim.status) not in PAUSED or change.target in PAUSED:
-        return {}
-    since = session.scalar(select(func.max(ClaimHistory.at)).where(ClaimHistory.claim_id == claim.id,
-                                                                  ClaimHistory.to_status == claim.status))
-    moved = resumed_deadlines(claim.status, change.target, {n: getattr(claim, n) for n in PAUSABLE_DEADLINES},
-                              since, now)
-    for name, due in moved.items():
-        setattr(claim, name, due)
-    return {"paused_seconds": paused_for(since, now), "deadlines_moved": {n: _iso(d) for n, d in moved.items()}}
-
-
-def _record(session: Session, claim: Claim, change: Change, principal: Principal, now) -> tuple[dict, int | None]:
+def _record(session: Session, claim: Claim, change: Change, principal: Principal, now,
+            app: App | None = None) -> tuple[dict, int | None]:
     """The rows that come with the change; returns extra history data and a new outbox row's id."""
     data, outbox_id = {}, None
     if change.decision is not None:
@@ -142,6 +132,15 @@ def _record(session: Session, claim: Claim, change: Change, principal: Principal
         session.add(message)
         session.flush()
         data["message_id"], outbox_id = message_id, message.id
+        # the new department's queue and lead hear of the claim as of a new one
+        notify_staff(session, claim, "new_claim", now, context={"discriminator": message_id})
+    notice = customer_notice(change.action, change.reason, {**change.data, **data}, now)
+    if notice is not None:      # in this transaction: the customer is told exactly when the change is made
+        context = dict(notice.context)
+        finished = change.action == "executed" or change.target.value == "rejected"
+        if finished and app is not None:     # the claim's work is done: ask the customer how it went
+            context["survey_url"] = survey_link(app, session, claim, now)
+        notify_customer(session, claim, notice.kind, now, context)
     return data, outbox_id
 
 
@@ -152,18 +151,20 @@ def change_claim(app: App, principal: Principal, number: str, make: Callable[[Cl
         claim = _claim(session, principal, number, lock=True)
         change = make(claim)
         previous = claim.status
-        data = {**change.data, **_resume(session, claim, change, now)}
-        extra, outbox_id = _record(session, claim, change, principal, now)
+        data = {**change.data, **record_transition(claim, change.target, now)}
+        extra, outbox_id = _record(session, claim, change, principal, now, app)
         claim.status, claim.updated_at = change.target.value, now
+        retime(session, claim, app.policy)
         session.add(ClaimHistory(claim_id=claim.id, at=now, actor=principal.actor, action=change.action,
                                  from_status=previous, to_status=change.target.value, reason=change.reason,
                                  data={**data, **extra, "by": principal.as_data()}))
         session.flush()
         answer = detail(session, claim)
-    log.info("claim.changed", claim_number=claim.claim_number, action=change.action, from_status=previous,
-             to_status=change.target.value, key_id=principal.key_id, department=claim.department)
-    if outbox_id is not None:
-        _publish(app, outbox_id)
+    with bound_claim(claim):
+        log.info("claim.changed", claim_number=claim.claim_number, action=change.action, from_status=previous,
+                 to_status=change.target.value, key_id=principal.key_id, department=claim.department)
+        if outbox_id is not None:
+            _publish(app, outbox_id)
     return answer
 
 

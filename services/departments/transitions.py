@@ -3,12 +3,10 @@ against ``shared.lifecycle``), which fields are valid, what goes into the claim'
 database and HTTP are elsewhere (``service``, ``api``)."""
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from decimal import Decimal
 
-from shared.lifecycle import PAUSED, IllegalTransition, allowed_next, transition
+from shared.lifecycle import IllegalTransition, allowed_next, transition
 from shared.schema import Resolution, Status
 
 S = Status
@@ -16,8 +14,6 @@ REJECTED = "rejected"
 #: remedies that are a sum of money: an amount is required; for the others it does not apply
 WITH_AMOUNT = frozenset({Resolution.REFUND, Resolution.DISCOUNT, Resolution.COMPENSATION})
 MAX_AMOUNT = Decimal("9999999999.99")          # Numeric(12, 2)
-#: the deadlines that stand still while the claim waits for the customer
-PAUSABLE_DEADLINES = ("decision_due", "closure_due")
 
 #: each request: the states it applies to, and the state it leads to
 ACTIONS: dict[str, tuple[frozenset[Status], Status]] = {
@@ -172,17 +168,3 @@ def reroute(claim, to_department: str, reason: str, policy, category: str | None
 def may_access(is_admin: bool, key_department: str | None, claim_department: str | None) -> bool:
     """An administrator sees every claim; a department only its own."""
     return is_admin or (key_department is not None and key_department == claim_department)
-
-
-def resumed_deadlines(current: str, target: Status, deadlines: dict[str, datetime | None],
-                      paused_since: datetime | None, now: datetime) -> dict[str, datetime]:
-    """Leaving a paused state: the pausable deadlines move on by the time the claim waited."""
-    if Status(current) not in PAUSED or target in PAUSED or paused_since is None or now <= paused_since:
-        return {}
-    waited = now - paused_since
-    return {name: due + waited for name, due in deadlines.items()
-            if name in PAUSABLE_DEADLINES and due is not None}
-
-
-def paused_for(paused_since: datetime | None, now: datetime) -> float:
-    return max(timedelta(0), now - paused_since).total_seconds() if paused_since else 0.0

@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from intake_worker.inbox import accept_lines
 from intake_worker.validation import Refused, check_envelope
 from services.stages import nudge
+from shared.observability import correlation
 from shared.bootstrap import App
 
 log = structlog.get_logger("gateway")
@@ -35,10 +36,10 @@ class Outcome:
         return body
 
 
-def _accept(app: App, lines: list[bytes | str]) -> list[Outcome]:
+def _accept(app: App, lines: list[bytes | str], correlation_id: str | None = None) -> list[Outcome]:
     settings = app.settings
     with app.sessions.begin() as session:
-        acceptance = accept_lines(session, lines, app.clock.now(), settings.max_event_bytes)
+        acceptance = accept_lines(session, lines, app.clock.now(), settings.max_event_bytes, correlation_id)
     nudge(app, "intake", len(acceptance.accepted))
     outcomes = []
     for line, (state, event_id) in zip(lines, acceptance.results):
@@ -55,7 +56,7 @@ def _accept(app: App, lines: list[bytes | str]) -> list[Outcome]:
 
 async def accept(app: App, lines: list[bytes | str]) -> list[Outcome]:
     """Store ``lines`` and say what became of each (database work off the event loop)."""
-    return await run_in_threadpool(_accept, app, lines)
+    return await run_in_threadpool(_accept, app, lines, correlation.current())   # the request's header
 
 
 def single_response(outcome: Outcome) -> JSONResponse:

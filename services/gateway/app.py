@@ -6,7 +6,8 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from services.departments.api import router as departments_router
-from services.gateway import claims, events, forms, health, webhooks
+from services.gateway import claims, events, forms, health, survey, webhooks
+from services.gateway.correlation import CorrelationMiddleware
 from services.gateway.errors import install_error_handlers
 from services.gateway.models import BODY_COMPONENTS, ErrorBody
 from shared.bootstrap import App
@@ -20,10 +21,11 @@ the answer, so a 202 means the event is kept; every 4xx and 5xx answer is JSON
 def create_app(app: App) -> FastAPI:
     api = FastAPI(title="claimflow gateway", version="1", description=DESCRIPTION)
     api.state.claimflow = app
-    for module in (events, forms, webhooks, claims, health):
+    for module in (events, forms, webhooks, claims, survey, health):
         api.include_router(module.router)
     api.include_router(departments_router)
     install_error_handlers(api)
+    api.add_middleware(CorrelationMiddleware)
     api.openapi = lambda: _openapi(api)
     return api
 

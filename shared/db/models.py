@@ -46,6 +46,9 @@ class Claim(Base):
         Index("ix_claims_email", "customer_email"),
         Index("ix_claims_phone", "customer_phone"),
         Index("ix_claims_order", "order_ref"),
+        # the SLA sweep finds due claims through this, never by scanning open ones
+        Index("ix_claims_next_sla", "next_sla_at", postgresql_where=text("next_sla_at IS NOT NULL"),
+              sqlite_where=text("next_sla_at IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(Key, primary_key=True)
@@ -75,6 +78,12 @@ class Claim(Base):
     decision_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closure_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    # --- SLA facts (sla_worker): deadlines are recomputed from these, never pushed forward -------
+    sla_pauses: Mapped[list] = mapped_column(Document, default=list)   # [[paused_at, resumed_at|null], …] ISO
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)   # acknowledged
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)          # decided or rejected
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_sla_at: Mapped[datetime | None] = mapped_column(UTCDateTime)         # when a warning or level next fires
 
     events: Mapped[list["ClaimEvent"]] = relationship(back_populates="claim", order_by="ClaimEvent.id")
 
@@ -224,3 +233,87 @@ class ClaimExecution(Base):
     executed_by: Mapped[str] = mapped_column(String(100))
     department: Mapped[str | None] = mapped_column(String(64))
     executed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# --- notifications (notify_worker) ---------------------------------------------------------------
+class Notification(Base):
+    """A notice to a customer or to staff, written in the transaction of the change that causes it
+    and sent once by the notify worker. ``idempotency_key`` is deterministic (claim number, kind and
+    what tells two of a kind apart), so a change written twice writes one notice; the key travels
+    with the message (Message-ID, ``Idempotency-Key``) so that a receiver can drop a repeat.
+
+    ``recipient``: ``customer`` or a staff role (``department_queue``, ``department_lead``,
+    ``head_of_claims``, ``management``). A staff row is written without ``channel``/``address``
+    and expanded by the worker into one child row (``parent_id``) per configured address.
+    ``status``: pending → sending (leased until ``next_attempt_at``) → sent | pending (a retry) |
+    dead (the dead-letter list); a staff parent row ends ``expanded``."""
+    __tablename__ = "notifications"
+    __table_args__ = (
+        UniqueConstraint("idempotency_key", name="uq_notifications_key"),
+        Index("ix_notifications_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Key, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("notifications.id"))
+    claim_id: Mapped[int | None] = mapped_column(ForeignKey("claims.id"), index=True)
+    claim_number: Mapped[str | None] = mapped_column(String(32))
+    recipient: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str | None] = mapped_column(String(16))      # email | sms | webhook
+    address: Mapped[str | None] = mapped_column(Text)            # personal data: never logged
+    language: Mapped[str] = mapped_column(String(8))
+    context: Mapped[dict] = mapped_column(Document, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)         # a class and code, no personal data
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# --- closing reports (services/closing) ----------------------------------------------------------
+class ClaimReport(Base):
+    """The closing report, written when the claim closes (and again when the customer's answer comes
+    after): the facts gathered (``dossier``) and the HTML made of them. Rows are never changed: a
+    reopened and closed-again claim, or a late answer, gets the next ``version``."""
+    __tablename__ = "claim_reports"
+    __table_args__ = (UniqueConstraint("claim_id", "version", name="uq_claim_reports_version"),)
+
+    id: Mapped[int] = mapped_column(Key, primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(40))          # closed | answered
+    produced_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    dossier: Mapped[dict] = mapped_column(Document)
+    html: Mapped[str] = mapped_column(Text)
+
+
+# --- SLA escalations (sla_worker) -----------------------------------------------------------------
+class SlaEscalation(Base):
+    """A warning (level 0) or an escalation level (1-3) fired for a claim's target. The unique
+    constraint is what makes each fire once, whatever the number of SLA workers and restarts."""
+    __tablename__ = "sla_escalations"
+    __table_args__ = (UniqueConstraint("claim_id", "target", "level", name="uq_sla_escalations_once"),)
+
+    id: Mapped[int] = mapped_column(Key, primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
+    target: Mapped[str] = mapped_column(String(24))        # first_response | decision | closure
+    level: Mapped[int] = mapped_column(Integer)            # 0 warning, 1, 2, 3
+    department: Mapped[str | None] = mapped_column(String(64))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)   # when it was due to fire
+    fired_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    fired_by: Mapped[str] = mapped_column(String(100))      # the worker (host:pid) or a sweep command
+
+
+class SlaPolicyVersion(Base):
+    """The deadline rules (``deadlines`` and calendars of the policy file) the open claims were timed
+    under. An SLA worker that starts with different rules records them here first — the unique
+    fingerprint lets one worker win — and re-times the claims the difference affects."""
+    __tablename__ = "sla_policy_versions"
+
+    id: Mapped[int] = mapped_column(Key, primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    rules: Mapped[dict] = mapped_column(Document)
+    applied_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    retimed: Mapped[int] = mapped_column(Integer, default=0)

@@ -53,10 +53,12 @@ class DepartmentQueues:
                 producer = self._connect()
                 with producer.batch(max_size=max(1, len(messages))):
                     for department, body, message_id in messages:
+                        correlation = {"correlation_id": body["correlation_id"]} if body.get("correlation_id") else {}
                         producer.publish(json.dumps(body, ensure_ascii=False, separators=(",", ":")),
                                          routing_key=department, content_type="application/json",
                                          content_encoding="utf-8", delivery_mode=2, message_id=message_id,
-                                         headers={"schema": body.get("schema"), "version": body.get("version")})
+                                         headers={"schema": body.get("schema"), "version": body.get("version"),
+                                                  **correlation}, **correlation)
             except Exception:
                 self._reset()
                 raise

@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 
 from shared.db.models import OutboxMessage
 from shared.db.statements import claim_work, in_values
+from shared.observability.logging import bound_claim
 from shared.observability.metrics import MESSAGES_PUBLISHED
 
 log = structlog.get_logger("outbox")
@@ -94,3 +95,5 @@ class OutboxRelay:
         self.queues.publish_many([(row.routing_key, row.payload, row.message_id) for row in rows])
         for row in rows:
             MESSAGES_PUBLISHED.labels(row.routing_key).inc()
+            with bound_claim(row.payload or {}):      # a department message names its claim and correlation id
+                log.debug("outbox.published", message_id=row.message_id, department=row.routing_key)

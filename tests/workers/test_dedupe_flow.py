@@ -96,3 +96,17 @@ def test_a_wrong_merge_is_undone_by_split_with_history_on_both_claims(app):
     with app.sessions() as s:
         actions = s.execute(select(ClaimHistory.action, ClaimHistory.actor).where(ClaimHistory.actor == "operator")).all()
     assert sorted(a for a, _ in actions) == ["registered", "split"]
+
+
+def test_an_archived_claim_takes_no_follow_up_a_new_claim_does(app):
+    from sqlalchemy import update
+
+    from shared.db.models import Claim
+    run_replay(app, None, lines=[web("old", "Курьер нагрубил", email="e@example.ru", order="666666")])
+    with app.sessions.begin() as s:        # closed and past its retention: archived, read-only
+        s.execute(update(Claim).values(status="archived"))
+    again = run_replay(app, None, lines=[web("new", "Снова про курьера", email="e@example.ru", order="666666",
+                                             at=T0 + timedelta(days=1))])
+    assert (again.claims, again.merged) == (1, 0)
+    where = claims_by_event(app)
+    assert where["old"] != where["new"]
