@@ -193,42 +193,30 @@ def _echo_lines(source) -> None:
 @click.argument("name", type=click.Choice(["intake", "routing", "sla", "notify", "department-updates"]))
 @click.option("--threads", type=int, default=None, help="worker threads (default CLAIMFLOW_WORKER_THREADS)")
 @click.option("--metrics-port", type=int, default=None,
-              help="port of /metrics (default CLAIMFLOW_METRICS_PORT, else 9401 intake, 9402 routing; 0: off)")
+              help="port of /metrics (default CLAIMFLOW_METRICS_PORT, else 9401 intake, 9402 routing, 9403 sla, "
+                   "9404 notify, 9405 department-updates; 0: off)")
 def worker(name: str, threads: int | None, metrics_port: int | None) -> None:
     from services.runner import WORKERS, StageWorker
-    from shared.observability.worker_metrics import serve_worker_metrics
+    from services.worker_process import run_until_signalled
     if name == "department-updates":
         _run_department_updates(9405 if metrics_port is None else metrics_port)
         return
+    settings = Settings()
     if name == "sla":
-        from sla_worker.run import run_sla
-        run_sla(_app(Settings()), metrics_port)
+        from sla_worker.worker import SlaWorker
+        app = _app(settings)
+        run_until_signalled(app, name, lambda: SlaWorker(app).start(), metrics_port)
         return
     if name == "notify":
-        from notify_worker.run import run_notify
-        run_notify(_app(Settings()), threads, metrics_port)
+        from notify_worker.worker import NotifyWorker
+        app = _app(settings)
+        run_until_signalled(app, name, lambda: NotifyWorker(app, threads).start(), metrics_port)
         return
-    if name not in WORKERS:
-        _fail(f"the {name} worker is not part of this release yet (see the README's roadmap)", 2)
-    settings = Settings()
     if settings.embedded:
         _fail("CLAIMFLOW_BROKER_URL is unset: a separate worker needs a shared broker (redis://… or amqp://…). "
               "On the embedded default, `claimflow replay` runs the workers in-process.", 2)
-    stages, default_port = WORKERS[name]
-    port = metrics_port if metrics_port is not None else (settings.metrics_port
-                                                          if settings.metrics_port is not None else default_port)
     app = _app(settings)
-    if port:
-        serve_worker_metrics(app, port)
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    runner = StageWorker(app, stages, threads).start()
-    try:
-        stop.wait()
-    finally:
-        runner.stop()
-        app.close()
+    run_until_signalled(app, name, lambda: StageWorker(app, WORKERS[name], threads).start(), metrics_port)
 
 
 @main.command(help="Serve the HTTP intake gateway (events, web form, marketplace webhooks, claim status).")

@@ -15,8 +15,8 @@ from shared.observability.metrics import REDRIVEN
 
 log = structlog.get_logger("runner")
 
-#: Which stages each named worker runs, and the port of its /metrics.
-WORKERS = {"intake": (("intake",), 9401), "routing": (("routing", "outbox"), 9402)}
+#: Which stages each named stage worker runs (its /metrics port: ``services.worker_process``).
+WORKERS = {"intake": ("intake",), "routing": ("routing", "outbox")}
 MAX_NUDGES_PER_SWEEP = 100
 
 

@@ -123,3 +123,20 @@ def port_open(host: str, port: int) -> bool:
     with socket.socket() as s:
         s.settimeout(1)
         return s.connect_ex((host, port)) == 0
+
+
+@pytest.fixture
+def mailbox():
+    """A real SMTP server on a free port, for the tests of what claimflow sends."""
+    from aiosmtpd.controller import Controller
+
+    from tests.helpers import SmtpMailbox
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    box = SmtpMailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    box.port = port
+    yield box
+    controller.stop()

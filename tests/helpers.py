@@ -88,3 +88,43 @@ def department_world(app, now) -> dict:
         revoke_key(s, made["revoked"][0], now)
     return {"own": own.claim_number, "other": other.claim_number, "dept": own.department,
             "other_dept": other.department, "keys": {k: v[1] for k, v in made.items()}}
+
+
+class SmtpMailbox:
+    """The handler of a real SMTP server (aiosmtpd) the notification tests start: keeps every message
+    that arrives, repeats included, as (recipients, parsed message). ``replies`` are answers to DATA
+    to give first (a 451 or a 550); a recipient starting with "bounce" is refused."""
+
+    def __init__(self):
+        import threading
+        self.received, self.replies, self.port = [], [], None
+        self.lock = threading.Lock()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.startswith("bounce"):
+            return "550 5.1.1 no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        import email
+        import email.policy
+        if self.replies:
+            return self.replies.pop(0)
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        with self.lock:
+            self.received.append((list(envelope.rcpt_tos), message))
+        return "250 OK"
+
+    def to(self, address: str) -> list:
+        with self.lock:
+            return [m for rcpt, m in self.received if address in rcpt]
+
+    @property
+    def keys(self) -> list[str]:
+        with self.lock:
+            return [m["X-Claimflow-Idempotency-Key"] for _, m in self.received]
+
+    def count(self) -> int:
+        with self.lock:
+            return len(self.received)

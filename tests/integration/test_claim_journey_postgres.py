@@ -5,15 +5,11 @@ is missed; the survey answer is recorded; the closing report exists and is serve
 archived, read-only, and still exported."""
 from __future__ import annotations
 
-import email
-import email.policy
-import socket
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 
 import pytest
 import yaml
-from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -30,32 +26,6 @@ from sla_worker.worker import sweep_once
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)        # Monday, 12:00 in Moscow
-
-
-class Mailbox:
-    def __init__(self):
-        self.received: list[tuple[list[str], email.message.EmailMessage]] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.received.append((envelope.rcpt_tos, email.message_from_bytes(envelope.content,
-                                                                           policy=email.policy.default)))
-        return "250 OK"
-
-    def to(self, address: str) -> list[email.message.EmailMessage]:
-        return [m for rcpt, m in self.received if address in rcpt]
-
-
-@pytest.fixture
-def mailbox():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    box.port = port
-    yield box
-    controller.stop()
 
 
 @pytest.fixture

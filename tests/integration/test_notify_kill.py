@@ -4,53 +4,21 @@ restarted; reading back what the SMTP server received, every notice arrived exac
 from __future__ import annotations
 
 import collections
-import email
-import email.policy
 import os
 import signal
-import threading
 import time
 from datetime import datetime, timezone
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
 from notify_worker.enqueue import notify_customer
 from shared.db.engine import make_engine
 from shared.db.models import Notification
-from tests.integration.processes import Workers, free_port
+from tests.integration.processes import Workers
 
 pytestmark = pytest.mark.services
 BURST = 500
-
-
-class Mailbox:
-    """Counts every message as it arrives, repeats included: the test reads back, it does not dedupe."""
-
-    def __init__(self):
-        self.keys: list[str] = []
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):
-        mail = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        with self.lock:
-            self.keys.append(mail["X-Claimflow-Idempotency-Key"])
-        return "250 OK"
-
-    def count(self) -> int:
-        with self.lock:
-            return len(self.keys)
-
-
-@pytest.fixture
-def mailbox():
-    box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    box.port = controller.port
-    yield box
-    controller.stop()
 
 
 def wait_for(condition, timeout: float, what: str) -> None:

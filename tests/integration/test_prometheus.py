@@ -14,7 +14,7 @@ import urllib.request
 
 import pytest
 
-from services.runner import WORKERS
+from services.worker_process import DEFAULT_PORTS
 from services.synthetic import web_events
 from tests.deploy.support import tool
 from tests.integration.processes import free_port, replay, scrape
@@ -44,7 +44,7 @@ def _wait_for(url: str, timeout: float = 60) -> None:
 
 def _start_workers(workers) -> dict[str, int]:
     """Every worker of this release with its /metrics on a free port, once /healthz answers."""
-    ports = {name: free_port() for name in (*WORKERS, "department-updates")}
+    ports = {name: free_port() for name in DEFAULT_PORTS}
     for name, port in ports.items():
         workers.start(name, metrics_port=port)
     for port in ports.values():

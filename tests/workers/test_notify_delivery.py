@@ -3,8 +3,6 @@ back and decoded, and a local HTTP server standing for chat webhooks and the SMS
 database is the embedded SQLite file; the clock is frozen and moved by hand between tries."""
 from __future__ import annotations
 
-import email
-import email.policy
 import io
 import json
 import socket
@@ -15,7 +13,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import yaml
-from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 from sqlalchemy import select
 
@@ -37,27 +34,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-class Mailbox:
-    """An SMTP server's handler: keeps what arrives; ``replies`` are answers to DATA to give first
-    (a 451 or a 550); a recipient starting with "bounce" is refused."""
-
-    def __init__(self):
-        self.received, self.replies = [], []
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address.startswith("bounce"):
-            return "550 5.1.1 no such mailbox"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        if self.replies:
-            return self.replies.pop(0)
-        self.received.append((list(envelope.rcpt_tos), email.message_from_bytes(envelope.content,
-                                                                                  policy=email.policy.default)))
-        return "250 OK"
 
 
 class Http:
@@ -83,16 +59,6 @@ class Http:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-
-@pytest.fixture
-def mailbox():
-    box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    box.port = controller.port
-    yield box
-    controller.stop()
 
 
 @pytest.fixture

@@ -2,13 +2,9 @@
 out — each written with the change and delivered by the notify worker to a real SMTP server."""
 from __future__ import annotations
 
-import email
-import email.policy
-import socket
 from datetime import datetime, timezone
 
 import pytest
-from aiosmtpd.controller import Controller
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -22,29 +18,6 @@ from tests.helpers import department_world, routed_claims_app
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 BASE = "/v1/department/claims"
 T0 = datetime(2026, 11, 3, 9, 0, tzinfo=timezone.utc)
-
-
-class Mailbox:
-    def __init__(self):
-        self.received = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.received.append((envelope.rcpt_tos, email.message_from_bytes(envelope.content,
-                                                                           policy=email.policy.default)))
-        return "250 OK"
-
-
-@pytest.fixture
-def mailbox():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    box.port = port
-    yield box
-    controller.stop()
 
 
 @pytest.fixture
