@@ -94,6 +94,9 @@ class NotifyWorker:
         log.info("worker.started", stages=["notify"], threads=self.threads)
         return self
 
+    def alive(self) -> bool:
+        return bool(self._threads) and all(t.is_alive() for t in self._threads) and not self.stopping.is_set()
+
     def stop(self, timeout: float = 30) -> None:
         self.stopping.set()
         self.wake.set()

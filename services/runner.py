@@ -78,6 +78,11 @@ class StageWorker:
         log.info("worker.started", stages=list(self.stages))
         return self
 
+    def alive(self) -> bool:
+        """Every dramatiq consumer and worker thread, and the re-driver, still running."""
+        threads = [self.redriver, *self.worker.workers, *self.worker.consumers.values()]
+        return not self.stopping.is_set() and all(t.is_alive() for t in threads)
+
     def stop(self) -> None:
         self.stopping.set()
         self.worker.stop(timeout=30_000)

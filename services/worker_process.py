@@ -19,15 +19,19 @@ def metrics_port_of(app: App, name: str, asked: int | None) -> int:
 
 
 def run_until_signalled(app: App, name: str, start: Callable[[], object], metrics_port: int | None = None) -> None:
-    """Serve metrics, ``start()`` the worker (an object with ``stop()``), wait for a signal, stop it."""
+    """Serve metrics, ``start()`` the worker (an object with ``stop()`` and ``alive()``), wait for a
+    signal, stop it. ``/healthz`` answers 503 once a thread of the worker has died, so that
+    Kubernetes' liveness probe restarts the pod instead of leaving a worker that does nothing."""
+    started: list = []
     port = metrics_port_of(app, name, metrics_port)
     if port:
         from shared.observability.worker_metrics import serve_worker_metrics
-        serve_worker_metrics(app, port)
+        serve_worker_metrics(app, port, healthy=lambda: not started or started[0].alive())
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     worker = start()
+    started.append(worker)
     try:
         stop.wait()
     finally:

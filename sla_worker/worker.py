@@ -49,6 +49,9 @@ class SlaWorker:
         self._thread.start()
         return self
 
+    def alive(self) -> bool:
+        return self._thread.is_alive() and not self._stop.is_set()
+
     def stop(self, timeout: float = 30) -> None:
         self._stop.set()
         self._thread.join(timeout)
