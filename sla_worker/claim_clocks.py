@@ -67,7 +67,12 @@ def after_transition(claim, to_status: Status | str, now: datetime) -> dict:
     column = MEETS.get(to_status)
     if column is not None and _get(claim, column) is None:
         changes[column] = now
-    if to_status is Status.REOPENED:        # the customer disputes: decision and closure run again
+    if to_status is Status.REOPENED:
+        # the customer disputes: decision and closure run again, from where they stood when the claim
+        # was decided — the time a decision stood does not count (a stretch in the ledger, as a pause)
+        stood_from = _get(claim, "decided_at") or _get(claim, "closed_at")
+        if stood_from is not None:
+            changes["sla_pauses"] = changes.get("sla_pauses", pauses) + [[stood_from.isoformat(), now.isoformat()]]
         changes.update(decided_at=None, closed_at=None)
     return changes
 

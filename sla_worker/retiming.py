@@ -35,6 +35,8 @@ def record_transition(claim: Claim, to_status: Status | str, now: datetime) -> d
         return {}
     if to_status in PAUSED:
         return {"clocks": "stopped"}
+    if to_status is Status.REOPENED:
+        return {"clocks": "reopened"}
     return {"clocks": "resumed", "paused_seconds": max(0.0, (now - before[-1][0]).total_seconds())}
 
 

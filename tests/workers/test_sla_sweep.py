@@ -163,3 +163,20 @@ def test_a_policy_change_retimes_only_the_claims_it_affects(app, tmp_path):
             assert after[number] < due and after[number].date().isoformat() == "2026-11-03"
         else:
             assert after[number] == due
+
+
+def test_a_reopened_claim_takes_up_its_decision_clock_where_the_decision_left_it(app):
+    from sla_worker.claim_clocks import after_transition, clocks
+    from sla_worker.targets import Target
+    claim = first_claim(app)
+    decided, reopened = T0 + timedelta(days=2), T0 + timedelta(days=40)
+    facts = {**{c.key: getattr(claim, c.key) for c in Claim.__table__.columns}, "status": "closed",
+             "first_response_at": T0 + timedelta(hours=3), "decided_at": decided,
+             "closed_at": T0 + timedelta(days=3)}
+    changes = after_transition(facts, "reopened", reopened)
+    assert (changes["decided_at"], changes["closed_at"]) == (None, None)
+    after = {**facts, **changes, "status": "reopened"}
+    decision = clocks(after, app.policy)[Target.DECISION]
+    # 10 days for a refund, 2 used before the decision: 8 remain from the reopening
+    assert decision.due == claim.decision_due + (reopened - decided)
+    assert decision.level_at(reopened) is None                         # nothing fires at once
