@@ -1,5 +1,6 @@
 """Operations: ``/healthz`` (the process is up), ``/readyz`` (the database and the broker answer)
-and ``/metrics`` (Prometheus text format, the process's default registry)."""
+and ``/metrics`` (Prometheus text format: this process's metrics, or every process's in
+multiprocess mode, as the workers serve them)."""
 from __future__ import annotations
 
 import asyncio
@@ -8,11 +9,12 @@ from urllib.parse import urlsplit
 import structlog
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
 from services.gateway.deps import claimflow
+from shared.observability.exposition import scrape_registry
 from services.gateway.models import Health, NotReady, Ready
 from shared.bootstrap import App
 
@@ -81,4 +83,5 @@ async def readyz(app: App = Depends(claimflow)):
             responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}},
                              "description": "the process's counters, Prometheus text format"}})
 async def metrics():
-    return Response(await run_in_threadpool(generate_latest, REGISTRY), media_type=CONTENT_TYPE_LATEST)
+    return Response(await run_in_threadpool(lambda: generate_latest(scrape_registry())),
+                    media_type=CONTENT_TYPE_LATEST)

@@ -49,6 +49,20 @@ def test_in_multiprocess_mode_metrics_add_up_across_worker_processes(tmp_path):
     assert _value(body, "dramatiq_messages_total{") == 2
 
 
+GATEWAY_SCRAPE = """
+import asyncio
+from services.gateway.health import metrics
+print(asyncio.run(metrics()).body.decode())
+"""
+
+
+def test_the_gateways_metrics_add_up_the_worker_processes_too(tmp_path):
+    for n in ("2", "5"):
+        _python(COUNT, n, directory=tmp_path)
+    body = _python(GATEWAY_SCRAPE, directory=tmp_path)
+    assert _value(body, 'claimflow_events_accepted_total{channel="web"}') == 7
+
+
 def test_healthz_answers_for_the_probes_and_metrics_stay_on_every_other_path():
     healthy = {"ok": True}
     server = serve_metrics(0, addr="127.0.0.1", healthy=lambda: healthy["ok"])
