@@ -9,6 +9,8 @@ from pathlib import Path
 
 import click
 
+from services.cli_support import open_app as _app
+
 
 def _moment(value: str) -> datetime:
     try:
@@ -24,12 +26,6 @@ def _step(value: str) -> timedelta:
         raise click.BadParameter(f"{value!r} is not a step such as 30m, 1h or 1d")
     amount, unit = float(match[1]), match[2]
     return timedelta(**{{"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[unit]: amount})
-
-
-def _app():
-    from shared.bootstrap import bootstrap
-    from shared.settings import Settings
-    return bootstrap(Settings())
 
 
 @click.group(help="SLA deadlines: sweep, simulate, re-time after a policy change.")

@@ -10,17 +10,14 @@ from pathlib import Path
 
 import click
 
+from services.cli_support import fail as _fail
+
 
 def _app(now: datetime | None = None):
     from shared.bootstrap import bootstrap
     from shared.clock import FrozenClock
     from shared.settings import Settings
     return bootstrap(Settings(), clock=FrozenClock(now) if now else None)
-
-
-def _fail(message: str, code: int = 1):
-    click.echo(f"claimflow: {message}", err=True)
-    sys.exit(code)
 
 
 def _moment(value: str | None) -> datetime | None:

@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import click
 
+from services.cli_support import fail as _fail
+from services.cli_support import open_app
+
 
 def _app():
-    from shared.bootstrap import bootstrap
-    from shared.settings import Settings
-    return bootstrap(Settings(), configure_logs=False)
-
-
-def _fail(message: str, code: int = 1):
-    click.echo(f"claimflow: {message}", err=True)
-    sys.exit(code)
+    return open_app(configure_logs=False)
 
 
 @click.group(help="API keys of the departments' API.")
