@@ -3,10 +3,6 @@ e-mail addresses and webhooks, in which language, and where customers check a cl
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from importlib import resources
-from pathlib import Path
-
-import yaml
 
 from shared.policy import PolicyError
 
@@ -77,17 +73,3 @@ def parse_notifications(doc: dict | None, source: str = "", departments=None) ->
     return NotifyPolicy(staff_language=language, status_url=section.get("status_url"), departments=depts,
                         head_of_claims=_recipients(section.get("head_of_claims"), "notifications.head_of_claims"),
                         management=_recipients(section.get("management"), "notifications.management"))
-
-
-def load_notifications(path: Path | None = None, departments=None) -> NotifyPolicy:
-    """The ``notifications:`` section of the policy file at ``path``, or of the bundled one."""
-    if path is None:
-        text = resources.files("shared").joinpath("data/policy.yaml").read_text(encoding="utf-8")
-        source = "bundled default policy"
-    else:
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as e:
-            raise PolicyError(f"cannot read policy file {path}: {e.strerror}") from None
-        source = str(path)
-    return parse_notifications(yaml.safe_load(text), source, departments)

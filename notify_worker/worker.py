@@ -11,7 +11,7 @@ import structlog
 from notify_worker.delivery.sms import SmsChannel
 from notify_worker.delivery.smtp import SmtpChannel
 from notify_worker.delivery.webhook import WebhookChannel
-from notify_worker.recipients import load_notifications
+from notify_worker.recipients import parse_notifications
 from notify_worker.rendering import Templates
 from notify_worker.sending import Delivery, Retries, Sender
 from shared.bootstrap import App
@@ -45,7 +45,7 @@ class NotifyWorker:
     def __init__(self, app: App, threads: int | None = None, draw=None):
         settings = app.settings
         self.app, self.threads = app, threads or settings.worker_threads
-        self.policy = load_notifications(settings.policy_file, app.policy.departments)
+        self.policy = parse_notifications(app.policy.document, app.policy.source, app.policy.departments)
         self.templates = Templates(settings.template_dir, app.policy.calendar.timezone)
         self.draw = draw or random.Random().random
         self.wake = threading.Event()

@@ -153,13 +153,20 @@ def parse_policy(doc: dict, source: str = "") -> Policy:
         raise PolicyError(f"{source}: {e}") from None
 
 
-def load_policy(path: Path | None = None) -> Policy:
-    """The policy at ``path``, or the bundled default."""
+def read_policy_document(path: Path | None = None) -> tuple[dict, str]:
+    """The YAML document of the policy file at ``path`` (or the bundled default), and its name for
+    error messages. Sections other parts own (``closing:``, ``notifications:``) are parsed from it
+    by them, through ``Policy.document``."""
     if path is None:
         text = resources.files("shared").joinpath("data/policy.yaml").read_text(encoding="utf-8")
-        return parse_policy(yaml.safe_load(text), "bundled default policy")
+        return yaml.safe_load(text), "bundled default policy"
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as e:
         raise PolicyError(f"cannot read policy file {path}: {e.strerror}") from None
-    return parse_policy(yaml.safe_load(text), str(path))
+    return yaml.safe_load(text), str(path)
+
+
+def load_policy(path: Path | None = None) -> Policy:
+    """The policy at ``path``, or the bundled default."""
+    return parse_policy(*read_policy_document(path))

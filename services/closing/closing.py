@@ -12,7 +12,7 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.closing.policy import ClosingPolicy, load_closing_policy
+from services.closing.policy import ClosingPolicy, parse_closing
 from services.closing.replies import claims_with_replies, unanswered_replies
 from services.closing.satisfaction import (AWAITING, Refused, answer_of, answer_steps, archive_steps,
                                            silence_steps)
@@ -21,6 +21,7 @@ from services.closing.survey_token import TokenRefused, public_base, verify
 from shared.bootstrap import App
 from shared.db.models import Claim
 from shared.db.statements import claim_work
+from shared.policy import Policy
 from shared.schema import Status
 
 log = structlog.get_logger("closing")
@@ -28,12 +29,13 @@ SWEEPER = "closing"
 
 
 @lru_cache(maxsize=8)
-def _policy(path) -> ClosingPolicy:
-    return load_closing_policy(path)
+def _closing_of(policy: Policy) -> ClosingPolicy:     # a Policy is hashed by identity: one per load
+    return parse_closing(policy.document, policy.source)
 
 
 def closing_policy(app: App) -> ClosingPolicy:
-    return _policy(app.settings.policy_file)
+    """The ``closing:`` section of the policy the process loaded (the file is not read again)."""
+    return _closing_of(app.policy)
 
 
 def survey_links(app: App) -> SurveyLinks:

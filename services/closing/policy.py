@@ -5,12 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from importlib import resources
 from pathlib import Path
 
-import yaml
-
-from shared.policy import PolicyError
+from shared.policy import PolicyError, read_policy_document
 
 REPLY_CHOICES = ("dispute", "answer")
 
@@ -66,11 +63,4 @@ def parse_closing(doc: dict | None, source: str = "") -> ClosingPolicy:
 
 def load_closing_policy(path: Path | None = None) -> ClosingPolicy:
     """The ``closing:`` section of the policy at ``path`` (``CLAIMFLOW_POLICY_FILE``), or the bundled one's."""
-    if path is None:
-        text = resources.files("shared").joinpath("data/policy.yaml").read_text(encoding="utf-8")
-        return parse_closing(yaml.safe_load(text), "bundled default policy")
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as e:
-        raise PolicyError(f"cannot read policy file {path}: {e.strerror}") from None
-    return parse_closing(yaml.safe_load(text), str(path))
+    return parse_closing(*read_policy_document(path))
