@@ -75,8 +75,7 @@ def route(claim: dict, policy: Policy, now, repeat_customer: bool, model=None) -
                   "priority": decision.priority.value, "confidence": decision.confidence, "updated_at": now,
                   "details": {**(claim["details"] or {}), "evidence": list(decision.evidence)}}
     # the deadlines of its category, channel, priority and remedy, and when the SLA sweep next looks
-    return {"first_response_due": None, "decision_due": None, "closure_due": None,
-            **classified, **timing(classified, policy)}
+    return {**classified, **timing(classified, policy)}
 
 
 def route_pending(session: Session, *, now, batch_size: int, policy: Policy, model=None) -> RoutingBatch:

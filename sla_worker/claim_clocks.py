@@ -79,16 +79,16 @@ def after_transition(claim, to_status: Status | str, now: datetime) -> dict:
 
 def timing(claim, policy: Policy, fired: Iterable[tuple[str, int]] = (),
            found: Mapping[Target, Clock] | None = None) -> dict:
-    """The deadline columns and ``next_sla_at`` the facts give. A due column stays as it was once
-    its target is met (it is history), and while an open pause leaves it unknown (the claim shows
-    the last known one; nothing fires then). ``found``: the claim's clocks, when already computed."""
-    status = Status(_get(claim, "status"))
-    if status in FINISHED:
-        return {"next_sla_at": None}
+    """Every deadline column and ``next_sla_at``, as the facts give them. A due column keeps the
+    claim's value once its target is met (it is history), and while an open pause leaves it unknown
+    (the claim shows the last known one; nothing fires then). ``found``: the claim's clocks, when
+    already computed."""
+    kept = {column: _get(claim, column) for column in DUE_COLUMN.values()}
+    if Status(_get(claim, "status")) in FINISHED:
+        return {**kept, "next_sla_at": None}
     found = found if found is not None else clocks(claim, policy)
-    out = {DUE_COLUMN[t]: c.due for t, c in found.items() if c.due is not None and c.met_at is None}
-    out["next_sla_at"] = next_moment(found, fired)
-    return out
+    known = {DUE_COLUMN[t]: c.due for t, c in found.items() if c.due is not None and c.met_at is None}
+    return {**kept, **known, "next_sla_at": next_moment(found, fired)}
 
 
 def highest_level(fired: Iterable[tuple[str, int]]) -> int:

@@ -9,11 +9,12 @@ from datetime import datetime
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from shared.db.models import Claim, SlaEscalation
+from shared.db.models import Claim
 from shared.db.statements import in_values
 from shared.policy import Policy
 from shared.schema import Status
-from sla_worker.claim_clocks import FINISHED, terms, timing
+from sla_worker.claim_clocks import DUE_COLUMN, FINISHED, terms, timing
+from sla_worker.sweep import fired_of
 from sla_worker.targets import rules_for
 
 CLAIMS = Claim.__table__
@@ -51,18 +52,13 @@ def retime_affected(session: Session, before: Policy | None, after: Policy, now:
 
 
 def _retime(session: Session, ids: list[int], policy: Policy, now: datetime) -> None:
-    fired: dict[int, list[tuple[str, int]]] = defaultdict(list)
-    for row in session.execute(select(SlaEscalation.claim_id, SlaEscalation.target, SlaEscalation.level)
-                               .where(in_values(session, SlaEscalation.claim_id, ids))):
-        fired[row.claim_id].append((row.target, row.level))
+    fired = fired_of(session, ids)
     rows = session.execute(select(CLAIMS).where(in_values(session, CLAIMS.c.id, ids))).mappings().all()
     updates = []
     for row in rows:
-        due = {"first_response_due": row["first_response_due"], "decision_due": row["decision_due"],
-               "closure_due": row["closure_due"], **timing(row, policy, fired[row["id"]])}
+        due = timing(row, policy, fired[row["id"]])
         updates.append({"_id": row["id"], **{f"_{k}": v for k, v in due.items()}, "_updated": now})
     if updates:
         session.execute(update(CLAIMS).where(CLAIMS.c.id == bindparam("_id")).values(
-            first_response_due=bindparam("_first_response_due"), decision_due=bindparam("_decision_due"),
-            closure_due=bindparam("_closure_due"), next_sla_at=bindparam("_next_sla_at"),
-            updated_at=bindparam("_updated")), updates)
+            updated_at=bindparam("_updated"),
+            **{column: bindparam(f"_{column}") for column in (*DUE_COLUMN.values(), "next_sla_at")}), updates)

@@ -6,15 +6,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shared.db.models import Claim, SlaEscalation
+from shared.db.models import Claim
 from shared.lifecycle import PAUSED
 from shared.observability.metrics import TIME_TO_CLOSURE, TIME_TO_DECISION, TIME_TO_FIRST_RESPONSE
 from shared.policy import Policy
 from shared.schema import Status
 from sla_worker.claim_clocks import after_transition, ledger, timing
+from sla_worker.sweep import fired_of
 
 _MET_METRIC = {"first_response_at": TIME_TO_FIRST_RESPONSE, "decided_at": TIME_TO_DECISION,
                "closed_at": TIME_TO_CLOSURE}
@@ -43,7 +43,5 @@ def record_transition(claim: Claim, to_status: Status | str, now: datetime) -> d
 def retime(session: Session, claim: Claim, policy: Policy) -> None:
     """Recompute the claim's deadlines and next firing moment from its facts (after its status,
     department or terms changed)."""
-    fired = session.execute(select(SlaEscalation.target, SlaEscalation.level)
-                            .where(SlaEscalation.claim_id == claim.id)).all()
-    for name, value in timing(claim, policy, [(t, level) for t, level in fired]).items():
+    for name, value in timing(claim, policy, fired_of(session, [claim.id])[claim.id]).items():
         setattr(claim, name, value)

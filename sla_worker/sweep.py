@@ -26,7 +26,7 @@ from shared.db.statements import claim_work, in_values, insert_ignoring_conflict
 from shared.observability.logging import bound_claim
 from shared.observability.metrics import ESCALATIONS, SLA_BREACHES, SLA_WARNINGS
 from shared.policy import Policy
-from sla_worker.claim_clocks import clocks, highest_level, timing
+from sla_worker.claim_clocks import DUE_COLUMN, clocks, highest_level, timing
 from sla_worker.clocks import Level, due_escalations
 
 log = structlog.get_logger("sla")
@@ -40,7 +40,8 @@ class SweepResult:
     outbox_ids: list[int] = field(default_factory=list)
 
 
-def _fired_of(session: Session, claim_ids: list[int]) -> dict[int, set[tuple[str, int]]]:
+def fired_of(session: Session, claim_ids: list[int]) -> dict[int, set[tuple[str, int]]]:
+    """The (target, level) pairs already fired, by claim."""
     fired: dict[int, set[tuple[str, int]]] = defaultdict(set)
     for row in session.execute(select(FIRED.c.claim_id, FIRED.c.target, FIRED.c.level)
                                .where(in_values(session, FIRED.c.claim_id, claim_ids))):
@@ -65,7 +66,7 @@ def sweep(session: Session, *, now: datetime, policy: Policy, limit: int = 500, 
     if not rows:
         return result
     claims = {r["id"]: dict(r) for r in rows}
-    fired = _fired_of(session, list(claims))
+    fired = fired_of(session, list(claims))
     wanted, updates, found = [], [], {}
     for claim_id, claim in claims.items():
         found[claim_id] = clocks(claim, policy)
@@ -91,14 +92,9 @@ def sweep(session: Session, *, now: datetime, policy: Policy, limit: int = 500, 
 
 
 def _store_timing(session: Session, updates: list[dict]) -> None:
-    by_columns: dict[tuple, list[dict]] = defaultdict(list)
-    for u in updates:
-        by_columns[tuple(sorted(u))].append(u)
-    for columns, batch in by_columns.items():
-        values = {c[1:]: bindparam(c) for c in columns if c not in ("_id", "_level", "_updated")}
-        session.execute(update(CLAIMS).where(CLAIMS.c.id == bindparam("_id"))
-                        .values(escalation_level=bindparam("_level"), updated_at=bindparam("_updated"), **values),
-                        batch)
+    session.execute(update(CLAIMS).where(CLAIMS.c.id == bindparam("_id")).values(
+        escalation_level=bindparam("_level"), updated_at=bindparam("_updated"),
+        **{column: bindparam(f"_{column}") for column in (*DUE_COLUMN.values(), "next_sla_at")}), updates)
 
 
 def _announce(session: Session, claims: dict[int, dict], fresh: list[dict], now: datetime) -> list[int]:
