@@ -58,22 +58,21 @@ def load_candidates(session: Session, keys: set[tuple[str, str]]) -> dict[int, C
     ids = {r.claim_id for r in rows if (r.kind, r.value) in wanted}
     if not ids:
         return {}
-    # an archived claim is read-only: a new event about it starts a new claim
-    archived = set(session.scalars(select(CLAIMS.c.id).where(in_values(session, CLAIMS.c.id, ids),
-                                                            CLAIMS.c.status == "archived")))
-    ids -= archived
-    if not ids:
-        return {}
-    candidates = {i: Candidate(claim_id=i) for i in ids}
-    for r in session.execute(select(KEYS.c.claim_id, KEYS.c.kind, KEYS.c.value)
-                             .where(in_values(session, KEYS.c.claim_id, ids))):
-        candidates[r.claim_id].keys.add((r.kind, r.value))
-    for r in session.execute(select(CLAIMS.c.id, CLAIMS.c.order_ref, CLAIMS.c.received_at)
-                             .where(in_values(session, CLAIMS.c.id, ids))):
-        c = candidates[r.id]
+    candidates = {}
+    for r in session.execute(select(CLAIMS.c.id, CLAIMS.c.order_ref, CLAIMS.c.received_at, CLAIMS.c.status)
+                             .where(in_values(session, CLAIMS.c.id, ids)).order_by(CLAIMS.c.id)):
+        if r.status == "archived":      # read-only: a new event about it starts a new claim
+            continue
+        c = candidates[r.id] = Candidate(claim_id=r.id)
         if r.order_ref:
             c.order_refs.add(r.order_ref)
         c.seen.append(r.received_at)
+    ids = set(candidates)
+    if not ids:
+        return {}
+    for r in session.execute(select(KEYS.c.claim_id, KEYS.c.kind, KEYS.c.value)
+                             .where(in_values(session, KEYS.c.claim_id, ids))):
+        candidates[r.claim_id].keys.add((r.kind, r.value))
     for r in session.execute(select(EVENTS.c.claim_id, EVENTS.c.received_at, EVENTS.c.text)
                              .where(in_values(session, EVENTS.c.claim_id, ids))):
         c = candidates[r.claim_id]
