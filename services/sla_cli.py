@@ -25,7 +25,10 @@ def _step(value: str) -> timedelta:
     if not match:
         raise click.BadParameter(f"{value!r} is not a step such as 30m, 1h or 1d")
     amount, unit = float(match[1]), match[2]
-    return timedelta(**{{"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[unit]: amount})
+    step = timedelta(**{{"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[unit]: amount})
+    if step < timedelta(seconds=1):
+        raise click.BadParameter(f"{value!r} is too short a step: at least 1s")
+    return step
 
 
 @click.group(help="SLA deadlines: sweep, simulate, re-time after a policy change.")

@@ -180,3 +180,15 @@ def test_a_reopened_claim_takes_up_its_decision_clock_where_the_decision_left_it
     # 10 days for a refund, 2 used before the decision: 8 remain from the reopening
     assert decision.due == claim.decision_due + (reopened - decided)
     assert decision.level_at(reopened) is None                         # nothing fires at once
+
+
+@pytest.mark.parametrize("args, message", [
+    (["sweep", "--now", "yesterday"], "not an ISO 8601 moment"),
+    (["simulate", "--from", "2026-11-02", "--to", "2026-11-01"], "--to is before --from"),
+    (["simulate", "--from", "2026-11-01", "--to", "2026-11-02", "--step", "0h"], "too short a step"),
+    (["simulate", "--from", "2026-11-01", "--to", "2026-11-02", "--step", "soon"], "not a step")])
+def test_sla_cli_refuses_what_it_cannot_read_with_a_clear_message(app, args, message):
+    env = {"CLAIMFLOW_DATABASE_URL": app.settings.database_url, "CLAIMFLOW_LOG_LEVEL": "WARNING"}
+    done = CliRunner().invoke(main, ["sla", *args], env=env)
+    assert done.exit_code == 2 and message in done.output, done.output
+    assert fired(app) == []
