@@ -31,6 +31,17 @@ def _step(value: str) -> timedelta:
     return step
 
 
+def _policy(path: Path | None):
+    """The policy file an option names, or a usage error saying what is wrong with it."""
+    from shared.policy import PolicyError, load_policy
+    if path is None:
+        return None
+    try:
+        return load_policy(path)
+    except PolicyError as e:
+        raise click.BadParameter(str(e)) from None
+
+
 @click.group(help="SLA deadlines: sweep, simulate, re-time after a policy change.")
 def sla() -> None:
     pass
@@ -70,13 +81,12 @@ def sla_simulate(start: str, end: str, step: str, policy_file: Path | None, fmt:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
-    from shared.policy import load_policy
     from sla_worker.simulation import LEVEL_NAMES, breach_table, simulate
     first, last, every = _moment(start), _moment(end), _step(step)
     if last < first:
         raise click.BadParameter("--to is before --from")
     app = _app()
-    policy = load_policy(policy_file) if policy_file else None
+    policy = _policy(policy_file)
     steps = int((last - first) / every) + 1
     try:
         with Progress(TextColumn("simulating"), BarColumn(), TextColumn("{task.completed}/{task.total} sweeps"),
@@ -103,11 +113,10 @@ def sla_simulate(start: str, end: str, step: str, policy_file: Path | None, fmt:
                             "targets differ from --previous-policy (all open claims without it).")
 @click.option("--previous-policy", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None)
 def sla_retime(previous_policy: Path | None) -> None:
-    from shared.policy import load_policy
     from sla_worker.policy_change import retime_affected
     app = _app()
     try:
-        before = load_policy(previous_policy) if previous_policy else None
+        before = _policy(previous_policy)
         with app.sessions.begin() as session:
             count = retime_affected(session, before, app.policy, app.clock.now())
     finally:

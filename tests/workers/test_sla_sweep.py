@@ -186,9 +186,13 @@ def test_a_reopened_claim_takes_up_its_decision_clock_where_the_decision_left_it
     (["sweep", "--now", "yesterday"], "not an ISO 8601 moment"),
     (["simulate", "--from", "2026-11-02", "--to", "2026-11-01"], "--to is before --from"),
     (["simulate", "--from", "2026-11-01", "--to", "2026-11-02", "--step", "0h"], "too short a step"),
-    (["simulate", "--from", "2026-11-01", "--to", "2026-11-02", "--step", "soon"], "not a step")])
-def test_sla_cli_refuses_what_it_cannot_read_with_a_clear_message(app, args, message):
+    (["simulate", "--from", "2026-11-01", "--to", "2026-11-02", "--step", "soon"], "not a step"),
+    (["simulate", "--from", "2026-11-01", "--to", "2026-11-02", "--policy", "{not_a_policy}"], "YAML mapping"),
+    (["retime", "--previous-policy", "{not_a_policy}"], "YAML mapping")])
+def test_sla_cli_refuses_what_it_cannot_read_with_a_clear_message(app, args, message, tmp_path):
     env = {"CLAIMFLOW_DATABASE_URL": app.settings.database_url, "CLAIMFLOW_LOG_LEVEL": "WARNING"}
-    done = CliRunner().invoke(main, ["sla", *args], env=env)
+    not_a_policy = tmp_path / "notes.yaml"
+    not_a_policy.write_text("just a line of text\n", encoding="utf-8")
+    done = CliRunner().invoke(main, ["sla", *(a.format(not_a_policy=not_a_policy) for a in args)], env=env)
     assert done.exit_code == 2 and message in done.output, done.output
     assert fired(app) == []
