@@ -12,6 +12,7 @@ from importlib import resources
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from unittest import mock
 import yaml
 from click.testing import CliRunner
 from sqlalchemy import select
@@ -115,9 +116,16 @@ def rows(app) -> list[Notification]:
 
 
 def cli(app, *args):
+    """The command in this process, on the test's frozen clock (the command's own app reads it too)."""
+    import shared.bootstrap
     env = {"CLAIMFLOW_DATABASE_URL": app.settings.database_url, "CLAIMFLOW_BROKER_URL": "",
            "CLAIMFLOW_LOG_LEVEL": "WARNING", "CLAIMFLOW_DEPARTMENT_EXCHANGE": app.settings.department_exchange}
-    return CliRunner().invoke(main, ["notifications", *args], env=env, catch_exceptions=False)
+    real = shared.bootstrap.bootstrap
+
+    def on_frozen_clock(settings, **kwargs):
+        return real(settings, **{"clock": app.clock, **kwargs})
+    with mock.patch.object(shared.bootstrap, "bootstrap", on_frozen_clock):
+        return CliRunner().invoke(main, ["notifications", *args], env=env, catch_exceptions=False)
 
 
 # --- customers ---------------------------------------------------------------------------------------
