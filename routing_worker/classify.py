@@ -2,6 +2,7 @@
 the retailer's policy file. Pure: text and policy in, a Classification out."""
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from functools import lru_cache
 
@@ -79,23 +80,45 @@ def score_categories(words: list[str], policy: Policy) -> dict[str, tuple[float,
     return _scores(_index(policy).find(words))
 
 
-STRONG_SCORE = 3.0        # a keyword score this high decides alone…
-STRONG_LEAD = 2.0         # …when it is at least this many times the runner-up's
-MODEL_THRESHOLD = 0.30    # below this the model's best guess goes to triage
+KEYWORD_WEIGHT = 0.5      # with a model, a category's keywords are evidence that multiplies a category's odds by exp(KEYWORD_WEIGHT × its keyword score)
+TRIAGE_BELOW = 0.45       # a model's best (calibrated) probability below this goes to a person
 
 
 def _triage_department(policy: Policy) -> str:
     return policy.triage_department or policy.department_of(policy.fallback_category)
 
 
+def _routing_setting(policy: Policy, name: str, default: float) -> float:
+    """``routing: {keyword_weight: …, triage_below: …}`` in the policy file overrides the defaults."""
+    value = getattr(policy, name, None)
+    return default if value is None else value
+
+
+def with_keywords(candidates: list[tuple[str, float]], scores: dict[str, tuple[float, list[str]]],
+                  weight: float) -> list[tuple[str, float]]:
+    """The model's probabilities with the policy's keywords as evidence: each category's odds
+    multiplied by exp(weight × keyword score), renormalised, best first. The retailer's keywords
+    move the model, they do not replace it."""
+    if not scores or not weight:
+        return candidates
+    raised = [(c, p * math.exp(weight * min(scores.get(c, (0.0,))[0], 10.0))) for c, p in candidates]
+    total = sum(p for _, p in raised) or 1.0
+    return sorted(((c, p / total) for c, p in raised), key=lambda cp: (-cp[1], cp[0]))
+
+
+def _triage(policy: Policy, why: str) -> tuple[None, float, str, list[str]]:
+    return None, 0.0, _triage_department(policy), [f"triage: {why}"]
+
+
 def classify(text: str, policy: Policy, *, has_other_open_claim: bool = False, marketplace: str | None = None,
              reason_codes=(), model=None) -> Classification:
-    """Evidence in order: a marketplace reason code the policy maps; then strong keyword rules
-    (a score ≥ STRONG_SCORE leading the runner-up STRONG_LEAD times); then the model (anything with
-    ``predict(text) -> [(category, probability)]``, best first), whose best guess below
-    MODEL_THRESHOLD goes to the policy's triage department with the candidates in evidence.
-    Without a model: the keyword rules; when nothing speaks, the policy's triage department (or,
-    without one, the fallback category's)."""
+    """Evidence in order: a marketplace reason code the policy maps decides alone. Otherwise the
+    model (anything with ``predict(text) -> [(category, probability)]``, best first) reads the
+    text and the policy's keywords raise the odds of the categories they speak for; a best
+    probability below ``triage_below`` sends the claim to the policy's triage department, with
+    no category, the candidates in evidence. Without a model the keyword rules decide alone.
+    A claim nothing speaks for (blank text, no keyword) waits in triage for a person; a policy
+    without a triage department gets its fallback category instead."""
     hits = _index(policy).find(words_of(text))
     scores = _scores(hits)
     order = list(policy.categories)
@@ -104,28 +127,30 @@ def classify(text: str, policy: Policy, *, has_other_open_claim: bool = False, m
     department = None
     if by_code:
         best, confidence, evidence = by_code[0], 1.0, [f"reason_code:{marketplace}:{by_code[1]}"]
-    elif ranked and (model is None or (
-            scores[ranked[0]][0] >= STRONG_SCORE
-            and (len(ranked) == 1 or scores[ranked[0]][0] >= STRONG_LEAD * scores[ranked[1]][0]))):
+    elif model is not None:
+        readable = any(ch.isalpha() for ch in text or "")
+        candidates = [(c, p) for c, p in (model.predict(text) if readable else ()) if c in policy.categories]
+        candidates = with_keywords(candidates, scores, _routing_setting(policy, "keyword_weight", KEYWORD_WEIGHT))
+        threshold = _routing_setting(policy, "triage_below", TRIAGE_BELOW)
+        if not candidates:       # no words: nothing for the model to read
+            best, confidence, department, evidence = _triage(policy, "no text to classify")
+        elif candidates[0][1] < threshold:
+            best, confidence, department, evidence = _triage(
+                policy, f"model confidence {candidates[0][1]:.2f} < {threshold:.2f}")
+            confidence = candidates[0][1]
+            evidence += [f"candidate:{c}:{p:.2f}" for c, p in candidates[:3]]
+            evidence += [f"keyword:{w}" for c in ranked for w in scores[c][1]]
+        else:
+            best, confidence = candidates[0]
+            evidence = [f"model:{best}:{confidence:.2f}"] + [f"keyword:{w}" for w in scores.get(best, (0, []))[1]]
+    elif ranked:
         best = ranked[0]
         confidence = scores[best][0] / sum(s for s, _ in scores.values())
         evidence = [f"keyword:{w}" for w in scores[best][1]]
-    elif model is not None and (candidates := [(c, p) for c, p in model.predict(text) if c in policy.categories]):
-        best, confidence = candidates[0]
-        evidence = [f"model:{best}:{confidence:.2f}"] + [f"keyword:{w}" for w in scores.get(best, (0, []))[1]]
-        if confidence < MODEL_THRESHOLD:
-            department = _triage_department(policy)
-            evidence = [f"triage: model confidence {confidence:.2f} < {MODEL_THRESHOLD:.2f}"]
-            evidence += [f"candidate:{c}:{p:.2f}" for c, p in candidates[:3]]
-            evidence += [f"keyword:{w}" for c in ranked for w in scores[c][1]]
-    elif model is not None:      # blank text: nothing for the model to read
-        best, confidence, department = policy.fallback_category, 0.0, _triage_department(policy)
-        evidence = ["triage: no text to classify"]
+    elif policy.triage_department:
+        best, confidence, department, evidence = _triage(policy, "no reason code or keyword speaks for a category")
     else:
         best, confidence, evidence = policy.fallback_category, 0.0, ["fallback: no keyword matched"]
-        if policy.triage_department:
-            department = policy.triage_department
-            evidence = ["triage: no reason code or keyword speaks for a category"]
     legal = [" ".join(k.words) for k in hits.get(LEGAL, [])]
     high = bool(legal) or (has_other_open_claim and policy.repeat_customer_is_high)
     if legal:

@@ -46,7 +46,7 @@ def mark_routed(session, rows: Sequence[OutboxMessage], now) -> int:
     # the customer hears the number and who handles it; the department's queue and lead a new claim
     notify_routed(session, [{**c._mapping, "status": to_status, "routed_at": now} for c in waiting], now)
     for c in waiting:
-        CLAIMS_ROUTED.labels(c.department, c.category).inc()
+        CLAIMS_ROUTED.labels(c.department, c.category or "none").inc()     # "none": waiting in triage
         with bound_claim(c):
             log.info("claim.routed", claim_number=c.claim_number, department=c.department, category=c.category)
     return len(waiting)

@@ -70,6 +70,8 @@ class Policy:
     calendars: dict[str, Calendar] = field(default_factory=dict)   # every named calendar, the default too
     reason_codes: dict[str, dict[str, str]] = field(default_factory=dict)   # marketplace → code → category
     triage_department: str | None = None      # where claims no evidence speaks for wait for a person
+    keyword_weight: float | None = None       # routing: how far keywords move the model (None: routing's default)
+    triage_below: float | None = None         # routing: the model's confidence under which a person reads it
     source: str = field(default="", compare=False)
     document: dict = field(default_factory=dict, compare=False, repr=False)   # the YAML it was parsed from
 
@@ -104,6 +106,26 @@ def _keywords(spec: dict | list | None, where: str) -> tuple[Keyword, ...]:
         raise PolicyError(f"{where}: {e}") from None
 
 
+def _routing_section(spec) -> dict:
+    """``routing: {keyword_weight: 0..10, triage_below: 0..1}``, both optional."""
+    if spec is None:
+        return {}
+    if not isinstance(spec, dict):
+        raise PolicyError("routing: must be a mapping of keyword_weight and triage_below")
+    unknown = sorted(set(spec) - {"keyword_weight", "triage_below"})
+    if unknown:
+        raise PolicyError(f"routing: unknown setting {', '.join(map(str, unknown))} "
+                          "(known: keyword_weight, triage_below)")
+    out = {}
+    for name, top in (("keyword_weight", 10.0), ("triage_below", 1.0)):
+        if name in spec:
+            value = spec[name]
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= top:
+                raise PolicyError(f"routing.{name} must be a number from 0 to {top:g}, not {value!r}")
+            out[name] = float(value)
+    return out
+
+
 def parse_policy(doc: dict, source: str = "") -> Policy:
     if not isinstance(doc, dict):
         raise PolicyError(f"{source}: the policy must be a YAML mapping")
@@ -131,7 +153,9 @@ def parse_policy(doc: dict, source: str = "") -> Policy:
         triage = doc.get("triage_department")
         if triage is not None and triage not in departments:
             raise PolicyError(f"triage_department {triage!r} is not among departments")
+        routing = _routing_section(doc.get("routing"))
         return Policy(
+            **routing,
             triage_department=triage,
             reason_codes=reason_codes,
             departments=departments,

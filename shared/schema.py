@@ -152,7 +152,7 @@ class Classification(BaseModel):
     """The routing decision for one claim, with the evidence that made it."""
     model_config = ConfigDict(frozen=True)
 
-    category: str
+    category: str | None           # None while the claim waits in triage for a person to read it
     department: str
     priority: Priority
     confidence: float

@@ -61,6 +61,20 @@ def test_a_reroute_takes_the_new_departments_category_and_becomes_a_training_row
     assert rows[0]["text"] and first.description in rows[0]["text"] and rows[0]["reason"] == "это не наше"
 
 
+def test_a_person_sending_a_triage_claim_on_teaches_routing_its_category(app):
+    from shared.db.models import Claim
+    waiting = _claims(app)[2]
+    with app.sessions.begin() as s:          # as routing leaves a claim it could not read: no category
+        claim = s.get(Claim, waiting.id)
+        claim.department, claim.category = app.policy.triage_department, None
+    answer = _cli(app, "claims", "reroute", waiting.claim_number, "logistics", "--reason", "посылка потерялась",
+                  "--category", "delivery_delay")
+    assert answer.exit_code == 0, answer.output
+    rows = [json.loads(line) for line in _cli(app, "routing", "corrections").output.splitlines()]
+    assert [(r["claim_number"], r["was"], r["category"]) for r in rows] == [
+        (waiting.claim_number, None, "delivery_delay")]
+
+
 def test_an_unknown_category_is_refused_and_changes_nothing(app):
     first = _claims(app)[0]
     other = next(d for d in app.policy.departments if d != first.department)
