@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from routing_worker.classify import classify
 from routing_worker.department_message import department_message
+from routing_worker.model import BatchPredictions
 from shared.db.models import Claim, ClaimEvent, ClaimHistory, OutboxMessage
 from shared.db.statements import claim_work, in_values, insert_rows
 from shared.lifecycle import OPEN, transition
@@ -63,10 +64,15 @@ def _events_of(session: Session, claim_ids: list[int]) -> dict[int, list[tuple[s
     return events
 
 
+def text_of(claim: dict) -> str:
+    """What routing reads of a claim: its subject and description."""
+    return "\n".join(p for p in (claim["subject"], claim["description"]) if p)
+
+
 def route(claim: dict, policy: Policy, now, repeat_customer: bool, model=None) -> dict:
     """The classified version of a registered claims row (pure); it stays ``registered`` until its
     department message is confirmed."""
-    text = "\n".join(p for p in (claim["subject"], claim["description"]) if p)
+    text = text_of(claim)
     details = claim["details"] or {}
     decision = classify(text, policy, has_other_open_claim=repeat_customer, marketplace=details.get("source"),
                         reason_codes=details.get("reason_codes", ()), model=model)
@@ -89,6 +95,8 @@ def route_pending(session: Session, *, now, batch_size: int, policy: Policy, mod
     claims = [dict(r) for r in rows]
     repeat = _customers_with_open_claims(session, claims)
     events = _events_of(session, [c["id"] for c in claims])
+    if model is not None:          # the whole batch in one call to the model
+        model = BatchPredictions(model, [text_of(c) for c in claims])
     routed = [route(c, policy, now, repeat.get(c["id"], False), model) for c in claims]
     session.execute(update(CLAIMS).where(CLAIMS.c.id == bindparam("_id"))
                     .values({name: bindparam(f"_{name}") for name in ROUTED_COLUMNS}),

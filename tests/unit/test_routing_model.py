@@ -153,7 +153,7 @@ def test_read_rows_names_the_bad_line(tmp_path):
 
 # --- the shipped model ------------------------------------------------------------------------
 
-CLEAR = [    # written for this test; none of them is in routing_worker/data/training-claims.jsonl
+CLEAR = [    # written for this test; none of them is in routing_worker/data/training/
     ("defect", "Электрогриль перестал нагреваться, индикатор не загорается совсем."),
     ("defect", "The hair dryer stopped working after a week and smells of burning."),
     ("damaged_in_transit", "Коробка пришла мятая, а внутри разбитая ваза в осколках."),
@@ -170,12 +170,13 @@ CLEAR = [    # written for this test; none of them is in routing_worker/data/tra
 
 
 def test_shipped_model_is_small_and_fits_the_bundled_policy():
-    assert DEFAULT_MODEL_PATH.stat().st_size < 3 * 1024 * 1024
+    assert DEFAULT_MODEL_PATH.stat().st_size < 12 * 1024 * 1024     # a git checkout and a wheel carry it
     load(DEFAULT_MODEL_PATH, categories=POLICY.categories)
 
 
 def test_clear_sentences_are_not_in_the_training_file():
-    trained = {r["text"].lower() for r in read_rows(DEFAULT_MODEL_PATH.parent / "training-claims.jsonl")}
+    trained = {r["text"].lower() for f in (DEFAULT_MODEL_PATH.parent / "training").glob("*.jsonl")
+               for r in read_rows(f)}
     assert not trained & {t.lower() for _, t in CLEAR}
 
 
