@@ -33,8 +33,9 @@ class Settings(BaseSettings):
 
     # --- policy -------------------------------------------------------------------------
     policy_file: Path | None = Field(None, description="the retailer's policy YAML; default: the bundled one")
-    routing_model: str = Field("none", description="the category model beside the keyword rules: none, bundled, "
-                                                  "or the path of one trained by `claimflow routing train`")
+    routing_model: str = Field("bundled", description="the category model that reads every claim: bundled (the "
+                                                     "shipped one), the path of one trained by `claimflow routing "
+                                                     "train`, or none (the policy's keyword rules alone)")
     default_region: str = Field("RU", description="region for phone numbers written without a country code")
 
     # --- intake -------------------------------------------------------------------------
