@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from intake_worker.validation import Refused, check_envelope
+from intake_worker.validation import ReceivedWindow, Refused, check_envelope
 from shared.db.models import InboxEvent, QuarantinedEvent
 from shared.db.statements import insert_ignoring_conflicts
 from shared.observability import correlation
@@ -51,14 +51,14 @@ def quarantine_row(refused: Refused, now: datetime, inbox_id: int | None = None)
 
 
 def accept_lines(session: Session, lines: list[bytes | str], now: datetime, max_bytes: int,
-                 correlation_id: str | None = None) -> Acceptance:
+                 correlation_id: str | None = None, window: ReceivedWindow = ReceivedWindow()) -> Acceptance:
     """Check and store ``lines`` in the caller's transaction; the caller commits, then nudges intake.
     ``correlation_id`` (an HTTP request's header) is written into each envelope that has none
     (``shared.observability.correlation``)."""
     outcome = Acceptance()
     inbox_rows, refused_rows, order = [], [], []
     for raw in lines:
-        checked = check_envelope(raw, max_bytes)
+        checked = check_envelope(raw, max_bytes, now, window)
         if isinstance(checked, Refused):
             refused_rows.append(quarantine_row(checked, now))
             EVENTS_QUARANTINED.labels(checked.channel if checked.channel in _CHANNELS else "unknown",

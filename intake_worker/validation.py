@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from shared.schema import Channel, Envelope, QuarantineReason, Rejection
 
@@ -63,7 +63,35 @@ def _identity(doc: dict) -> dict:
             "channel": field("channel", MAX_CHANNEL)}
 
 
-def check_envelope(raw: bytes | str, max_bytes: int) -> Envelope | Refused:
+@dataclass(frozen=True)
+class ReceivedWindow:
+    """How far from now an event's ``received_at`` may lie. Deadlines are counted from it, so a
+    claim from year 0001 would fire every escalation at once and one from year 9999 overflows the
+    calendar: such events are quarantined as ``bad_timestamp``, with a message saying so."""
+    back: timedelta = timedelta(days=1826)       # five years
+    ahead: timedelta = timedelta(hours=24)       # clocks drift; a day ahead is not a typo yet
+
+    @classmethod
+    def of(cls, settings) -> "ReceivedWindow":
+        return cls(timedelta(days=settings.received_at_max_age_days),
+                   timedelta(hours=settings.received_at_max_ahead_hours))
+
+    def refuses(self, received_at: datetime, now: datetime) -> str | None:
+        """Why ``received_at`` is outside the window around ``now``, or None."""
+        if received_at < now - self.back:
+            return (f"received_at {received_at.isoformat()} is more than {self.back.days} days before now "
+                    f"({now.isoformat(timespec='seconds')}); CLAIMFLOW_RECEIVED_AT_MAX_AGE_DAYS sets the limit")
+        if received_at > now + self.ahead:
+            hours = int(self.ahead.total_seconds() // 3600)
+            return (f"received_at {received_at.isoformat()} is more than {hours} hours after now "
+                    f"({now.isoformat(timespec='seconds')}); CLAIMFLOW_RECEIVED_AT_MAX_AHEAD_HOURS sets the limit")
+        return None
+
+
+def check_envelope(raw: bytes | str, max_bytes: int, now: datetime | None = None,
+                   window: ReceivedWindow = ReceivedWindow()) -> Envelope | Refused:
+    """With ``now``, a ``received_at`` outside ``window`` around it is refused too (at acceptance;
+    an event already in the inbox is not judged again by a later clock)."""
     size = len(raw.encode("utf-8", errors="surrogatepass") if isinstance(raw, str) else raw)
     if isinstance(raw, bytes):
         try:
@@ -112,6 +140,8 @@ def check_envelope(raw: bytes | str, max_bytes: int) -> Envelope | Refused:
         return Refused(Rejection(reason=R.BAD_TIMESTAMP,
                                  message=f"received_at {str(doc['received_at'])[:60]!r} is not an ISO 8601 "
                                          "timestamp with an offset"), text, **ident)
+    if now is not None and (why := window.refuses(received_at, now)):
+        return Refused(Rejection(reason=R.BAD_TIMESTAMP, message=why), text, **ident)
     if not isinstance(doc["payload"], dict):
         return Refused(Rejection(reason=R.BAD_PAYLOAD,
                                  message=f"payload is a {type(doc['payload']).__name__}, not an object"),

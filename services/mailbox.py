@@ -26,6 +26,7 @@ import structlog
 from sqlalchemy.exc import DBAPIError
 
 from intake_worker.inbox import accept_lines
+from intake_worker.validation import ReceivedWindow
 from services.stages import nudge
 from shared.bootstrap import App
 from shared.settings import Settings
@@ -120,7 +121,8 @@ class MailboxHandler:
         """One transaction; after its commit, nudge intake (a lost nudge is re-driven)."""
         app = self.app
         with app.sessions.begin() as session:
-            acceptance = accept_lines(session, [line], app.clock.now(), app.settings.max_event_bytes)
+            acceptance = accept_lines(session, [line], app.clock.now(), app.settings.max_event_bytes,
+                                          window=ReceivedWindow.of(app.settings))
         nudge(app, "intake", len(acceptance.accepted))
         return acceptance.results[0][0]
 

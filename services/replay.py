@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, func, select
 
 from intake_worker.inbox import accept_lines
+from intake_worker.validation import ReceivedWindow
 from shared.bootstrap import App
 from services.stages import nudge
 from shared.db.models import Claim, InboxEvent, OutboxMessage
@@ -50,7 +51,8 @@ def accept(app: App, lines: Iterable[bytes | str], report: ReplayReport, chunk: 
 
     def flush():
         with app.sessions.begin() as session:
-            outcome = accept_lines(session, buffer, app.clock.now(), app.settings.max_event_bytes)
+            outcome = accept_lines(session, buffer, app.clock.now(), app.settings.max_event_bytes,
+                                       window=ReceivedWindow.of(app.settings))
         report.events += len(buffer)
         report.redeliveries += outcome.redelivered
         report.quarantined += outcome.quarantined

@@ -78,6 +78,10 @@ class Settings(BaseSettings):
 
     # --- limits and tuning --------------------------------------------------------------
     max_event_bytes: int = Field(256 * 1024, description="larger envelopes are quarantined as oversize")
+    received_at_max_age_days: int = Field(1826, ge=1, le=36500, description="an event received longer ago than "
+                                          "this is quarantined as bad_timestamp (its deadlines would be nonsense)")
+    received_at_max_ahead_hours: int = Field(24, ge=0, le=8760, description="an event dated further ahead than "
+                                             "this is quarantined as bad_timestamp")
     batch_size: int = Field(100, ge=1, le=5000, description="events (intake) or claims (routing) per database transaction")
     worker_threads: int = Field(4, ge=1, description="threads per worker process")
     queue_prefetch: int = Field(64, description="messages a worker holds in advance (Redis broker)")

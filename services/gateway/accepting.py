@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from intake_worker.inbox import accept_lines
-from intake_worker.validation import Refused, check_envelope
+from intake_worker.validation import ReceivedWindow, Refused, check_envelope
 from services.stages import nudge
 from shared.observability import correlation
 from shared.bootstrap import App
@@ -37,15 +37,15 @@ class Outcome:
 
 
 def _accept(app: App, lines: list[bytes | str], correlation_id: str | None = None) -> list[Outcome]:
-    settings = app.settings
+    settings, now, window = app.settings, app.clock.now(), ReceivedWindow.of(app.settings)
     with app.sessions.begin() as session:
-        acceptance = accept_lines(session, lines, app.clock.now(), settings.max_event_bytes, correlation_id)
+        acceptance = accept_lines(session, lines, now, settings.max_event_bytes, correlation_id, window)
     nudge(app, "intake", len(acceptance.accepted))
     outcomes = []
     for line, (state, event_id) in zip(lines, acceptance.results):
         if state == "quarantined":
             # accept_lines keeps the reason in the quarantine row; the (pure) check says it again here
-            refused = check_envelope(line, settings.max_event_bytes)
+            refused = check_envelope(line, settings.max_event_bytes, now, window)
             reason = refused.rejection if isinstance(refused, Refused) else None
             outcomes.append(Outcome("quarantined", event_id, reason.reason.value if reason else "bad_payload",
                                     reason.message if reason else "the event was quarantined"))

@@ -116,6 +116,34 @@ def test_bad_timestamp(received_at):
     assert "received_at" in result.rejection.message
 
 
+NOW = datetime(2026, 11, 12, 9, 0, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("received_at, says", [
+    ("9999-12-31T23:59:59+14:00", "hours after now"),       # once overflowed the SLA calendar in routing
+    ("0001-01-01T00:00:00+00:00", "days before now"),       # once fired every escalation at the first sweep
+    ("2026-11-14T09:00:00+00:00", "hours after now"),
+    ("2021-11-01T09:00:00+00:00", "days before now"),
+])
+def test_a_timestamp_far_from_now_is_bad_and_says_why(received_at, says):
+    result = refused(check_envelope(line(received_at=received_at), LIMIT, NOW), R.BAD_TIMESTAMP)
+    assert says in result.rejection.message and "CLAIMFLOW_RECEIVED_AT_MAX_" in result.rejection.message
+    assert result.event_id == "web-000123"
+
+
+@pytest.mark.parametrize("received_at", ["2026-11-13T08:59:00+00:00", "2022-01-01T00:00:00+03:00",
+                                         "2026-11-12T11:59:00+03:00"])
+def test_a_timestamp_within_the_window_is_accepted(received_at):
+    assert isinstance(check_envelope(line(received_at=received_at), LIMIT, NOW), Envelope)
+
+
+def test_the_window_is_the_operators_and_is_not_judged_without_a_clock():
+    from intake_worker.validation import ReceivedWindow
+    narrow = ReceivedWindow(back=timedelta(days=30), ahead=timedelta(0))
+    refused(check_envelope(line(received_at="2026-10-01T00:00:00+00:00"), LIMIT, NOW, narrow), R.BAD_TIMESTAMP)
+    assert isinstance(check_envelope(line(received_at="9999-12-31T23:59:59+14:00"), LIMIT), Envelope)
+
+
 # --- bad_payload ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("payload, kind", [("a claim as plain text", "str"), ([{"description": "x"}], "list"),
