@@ -1,9 +1,10 @@
-"""Claim numbers ``RK-<year>-<number>``: six digits, more once a year passes a million claims."""
+"""Claim numbers ``RK-<year>-<number>``: six digits, more once a year passes a million claims (up
+to twelve: anything longer is not a claim number, and must answer 404 rather than overflow)."""
 from __future__ import annotations
 
 import re
 
-PATTERN = re.compile(r"^RK-(\d{4})-(\d{6,})$")
+PATTERN = re.compile(r"^RK-(\d{4})-(\d{6,12})$")
 
 
 def format_claim_number(year: int, serial: int) -> str:

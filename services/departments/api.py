@@ -64,7 +64,7 @@ def _change(app: App, who: Principal, number: str, make: Callable[[Claim], t.Cha
 def list_claims(app: Claimflow, who: Caller, status: Status | None = None,
                 department: Annotated[str | None, Query(description="administrators: one department's "
                                                                     "claims; others: only their own")] = None,
-                after: Annotated[int, Query(ge=0, description="the previous page's `next_after`")] = 0,
+                after: Annotated[int, Query(ge=0, le=2**63 - 1, description="the previous page's `next_after`")] = 0,
                 limit: Annotated[int, Query(ge=1, le=500)] = 100):
     with answers():
         return service.list_claims(app, who, status=status.value if status else None, department=department,

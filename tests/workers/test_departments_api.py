@@ -116,6 +116,14 @@ def test_another_departments_key_learns_nothing_from_a_bad_request(client, world
 def test_unknown_and_malformed_numbers_are_404(client, world):
     error(client.get(f"{BASE}/RK-2026-999999", headers=as_(world, "admin")), 404, "not_found")
     error(client.post(f"{BASE}/nonsense/acknowledge", headers=as_(world, "own")), 404, "not_found")
+    huge = "RK-2026-" + "9" * 4400          # once answered 500: int() of more than 4,300 digits
+    error(client.get(f"{BASE}/{huge}", headers=as_(world, "admin")), 404, "not_found")
+    error(client.post(f"{BASE}/{huge}/acknowledge", headers=as_(world, "own")), 404, "not_found")
+
+
+def test_a_page_cursor_past_the_largest_id_is_refused_not_a_500(client, world):
+    assert client.get(BASE, params={"after": 2**63}, headers=as_(world, "admin")).status_code == 422
+    assert client.get(BASE, params={"after": 2**63 - 1}, headers=as_(world, "admin")).json()["claims"] == []
 
 
 def test_a_department_lists_its_own_claims_and_an_administrator_all(client, app, world):
