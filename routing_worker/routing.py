@@ -14,6 +14,7 @@ from routing_worker.classify import classify
 from routing_worker.department_message import department_message
 from routing_worker.model import BatchPredictions
 from shared.db.models import Claim, ClaimEvent, ClaimHistory, OutboxMessage
+from shared.dead_list import set_aside_ids
 from shared.db.statements import claim_work, in_values, insert_rows
 from shared.lifecycle import OPEN, transition
 from shared.observability.logging import bound_claim
@@ -23,6 +24,7 @@ from sla_worker.claim_clocks import timing
 
 log = structlog.get_logger("routing")
 CLAIMS, EVENTS, OUTBOX = Claim.__table__, ClaimEvent.__table__, OutboxMessage.__table__
+STAGE = "routing"
 ROUTED_COLUMNS = ("category", "department", "priority", "confidence", "first_response_due",
                   "decision_due", "closure_due", "next_sla_at", "updated_at", "details")
 
@@ -84,11 +86,21 @@ def route(claim: dict, policy: Policy, now, repeat_customer: bool, model=None) -
     return {**classified, **timing(classified, policy)}
 
 
-def route_pending(session: Session, *, now, batch_size: int, policy: Policy, model=None) -> RoutingBatch:
-    """One batch of the routing stage, in the caller's transaction."""
-    rows = session.execute(claim_work(session, select(CLAIMS).where(CLAIMS.c.status == Status.REGISTERED.value,
-                                                                         CLAIMS.c.department.is_(None))
-                                      .order_by(CLAIMS.c.id).limit(batch_size))).mappings().all()
+def waiting(ids: list[int] | None = None):
+    """The claims routing must take: registered, no department yet, not set aside in the dead list."""
+    query = select(CLAIMS).where(CLAIMS.c.status == Status.REGISTERED.value, CLAIMS.c.department.is_(None),
+                                 CLAIMS.c.id.not_in(set_aside_ids(STAGE)))
+    return query.where(CLAIMS.c.id.in_(ids)) if ids is not None else query
+
+
+def pending_ids(session: Session, batch_size: int) -> list[int]:
+    return list(session.scalars(waiting().with_only_columns(CLAIMS.c.id).order_by(CLAIMS.c.id).limit(batch_size)))
+
+
+def route_pending(session: Session, *, now, batch_size: int, policy: Policy, model=None,
+                  ids: list[int] | None = None) -> RoutingBatch:
+    """One batch of the routing stage (or only the claims ``ids``), in the caller's transaction."""
+    rows = session.execute(claim_work(session, waiting(ids).order_by(CLAIMS.c.id).limit(batch_size))).mappings().all()
     batch = RoutingBatch(taken=len(rows))
     if not rows:
         return batch

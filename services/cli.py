@@ -12,6 +12,7 @@ import click
 from services.cli_support import fail as _fail
 from services.cli_support import open_app as _app
 from services.closing.commands import CLAIMS_COMMANDS
+from services.dead_cli import dead
 from services.departments.commands import keys
 from services.management_report.command import report
 from services.notifications_cli import notifications
@@ -274,6 +275,7 @@ main.add_command(routing)
 main.add_command(report)
 main.add_command(notifications)
 main.add_command(sla)
+main.add_command(dead)
 for _command in CLAIMS_COMMANDS:      # claims report | close-unanswered | archive
     claims.add_command(_command)
 

@@ -14,14 +14,16 @@ from dataclasses import dataclass
 import dramatiq
 import structlog
 from sqlalchemy import func, select
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from intake_worker.blobs import BlobStore
 from intake_worker.channels import NormaliseContext
 from intake_worker.dedupe import DedupeRules
 from intake_worker.registration import IntakeBatch, pending_ids, quarantine_failed, register_pending
+from routing_worker.routing import pending_ids as routing_pending_ids
 from routing_worker.routing import route_pending
 from shared.bootstrap import App
+from shared.dead_list import isolating, set_aside_ids, transient
 from shared.db.models import Claim, InboxEvent, OutboxMessage
 from shared.observability.metrics import STAGE_ERRORS, STAGE_ITEMS, STAGE_SECONDS
 
@@ -65,7 +67,7 @@ def _register_one_by_one(app: App) -> IntakeBatch:
         try:
             one = _register(app, [inbox_id])
         except DBAPIError as exc:
-            if _transient(exc):
+            if transient(exc):
                 raise
             with app.sessions.begin() as session:
                 one = IntakeBatch(taken=1, quarantined=int(quarantine_failed(session, inbox_id, exc, app.clock.now())))
@@ -74,18 +76,13 @@ def _register_one_by_one(app: App) -> IntakeBatch:
     return total
 
 
-def _transient(exc: DBAPIError) -> bool:
-    """A lost connection or an unreachable database: retry later, the data is not at fault."""
-    return isinstance(exc, OperationalError) or exc.connection_invalidated
-
-
 def intake_step(app: App) -> int:
     settings = app.settings
     with stage_run("intake"):
         try:
             batch = _register(app)
         except DBAPIError as exc:
-            if _transient(exc):
+            if transient(exc):
                 raise
             log.warning("intake.batch_failed_isolating", error=repr(exc)[:300])
             batch = _register_one_by_one(app)
@@ -110,16 +107,27 @@ def routing_model(app: App):
 
 
 def routing_step(app: App) -> int:
+    """One routing batch; a claim it fails on even alone goes to the dead list (``shared.dead_list``)
+    and never holds up the claims behind it."""
     settings = app.settings
     with stage_run("routing"):
-        with app.sessions.begin() as session:
-            batch = route_pending(session, now=app.clock.now(), batch_size=settings.batch_size,
-                                  policy=app.policy, model=routing_model(app))
-        STAGE_ITEMS.labels("routing").inc(batch.taken)
-        app.relay.publish_pending(batch.outbox_ids)   # after commit; leftovers are re-driven
-    if batch.taken >= settings.batch_size:
+        model = routing_model(app)
+
+        def run(ids):
+            with app.sessions.begin() as session:
+                return route_pending(session, now=app.clock.now(), batch_size=settings.batch_size,
+                                     policy=app.policy, model=model, ids=ids)
+
+        def pending():
+            with app.sessions() as session:
+                return routing_pending_ids(session, settings.batch_size)
+        batches = isolating(app.sessions, app.clock, "routing", run, pending)
+        taken = sum(b.taken for b in batches)
+        STAGE_ITEMS.labels("routing").inc(taken)
+        app.relay.publish_pending([i for b in batches for i in b.outbox_ids])   # after commit; leftovers re-driven
+    if taken >= settings.batch_size:
         app.actors["routing"].send()
-    return batch.taken
+    return taken
 
 
 @dataclass(frozen=True)
@@ -136,7 +144,8 @@ BACKLOGS = {
     "intake": Backlog(lambda s, t: s.scalar(select(func.count()).select_from(InboxEvent).where(
         InboxEvent.status == "pending", _older(InboxEvent.accepted_at, t)))),
     "routing": Backlog(lambda s, t: s.scalar(select(func.count()).select_from(Claim).where(
-        Claim.status == "registered", Claim.department.is_(None), _older(Claim.updated_at, t)))),
+        Claim.status == "registered", Claim.department.is_(None), _older(Claim.updated_at, t),
+        Claim.id.not_in(set_aside_ids("routing"))))),
     "outbox": Backlog(lambda s, t: s.scalar(select(func.count()).select_from(OutboxMessage).where(
         OutboxMessage.published_at.is_(None), _older(OutboxMessage.created_at, t)))),
 }

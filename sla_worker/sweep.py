@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from notify_worker.enqueue import insert_many, staff_values
 from routing_worker.department_message import department_message
+from shared.dead_list import set_aside_ids
 from shared.db.models import Claim, ClaimEvent, ClaimHistory, OutboxMessage, SlaEscalation
 from shared.db.statements import claim_work, in_values, insert_ignoring_conflicts, insert_rows
 from shared.observability.logging import bound_claim
@@ -31,6 +32,7 @@ from sla_worker.clocks import Level, due_escalations
 
 log = structlog.get_logger("sla")
 CLAIMS, FIRED, EVENTS = Claim.__table__, SlaEscalation.__table__, ClaimEvent.__table__
+STAGE = "sla"
 
 
 @dataclass
@@ -58,10 +60,22 @@ def _insert_once(session: Session, rows: list[dict]) -> set[tuple[int, str, int]
     return {tuple(r) for r in session.execute(statement, rows).all()}
 
 
-def sweep(session: Session, *, now: datetime, policy: Policy, limit: int = 500, worker: str = "sla") -> SweepResult:
-    """Fire what is due at ``now`` for up to ``limit`` claims, in the caller's transaction."""
-    rows = session.execute(claim_work(session, select(CLAIMS).where(CLAIMS.c.next_sla_at <= now)
-                                      .order_by(CLAIMS.c.next_sla_at).limit(limit))).mappings().all()
+def due(now: datetime, ids: list[int] | None = None):
+    """The claims whose next moment has come, but those the dead list holds."""
+    query = select(CLAIMS).where(CLAIMS.c.next_sla_at <= now, CLAIMS.c.id.not_in(set_aside_ids(STAGE)))
+    return query.where(CLAIMS.c.id.in_(ids)) if ids is not None else query
+
+
+def due_ids(session: Session, now: datetime, limit: int) -> list[int]:
+    return list(session.scalars(due(now).with_only_columns(CLAIMS.c.id).order_by(CLAIMS.c.next_sla_at).limit(limit)))
+
+
+def sweep(session: Session, *, now: datetime, policy: Policy, limit: int = 500, worker: str = "sla",
+          ids: list[int] | None = None) -> SweepResult:
+    """Fire what is due at ``now`` for up to ``limit`` claims (or only ``ids``), in the caller's
+    transaction."""
+    rows = session.execute(claim_work(session, due(now, ids).order_by(CLAIMS.c.next_sla_at)
+                                      .limit(limit))).mappings().all()
     result = SweepResult(taken=len(rows))
     if not rows:
         return result

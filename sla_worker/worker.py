@@ -14,18 +14,29 @@ import structlog
 
 from shared.bootstrap import App
 from shared.observability.metrics import STAGE_ERRORS, STAGE_ITEMS, STAGE_SECONDS
-from sla_worker.sweep import SweepResult, sweep
+from shared.dead_list import isolating
+from sla_worker.sweep import SweepResult, due_ids, sweep
 
 log = structlog.get_logger("sla")
 HOUSEKEEPING_SECONDS = 60.0
 
 
 def sweep_once(app: App, *, now=None, limit: int | None = None, worker: str = "sla") -> SweepResult:
-    """One sweep in its own transaction, then publish its department messages."""
+    """One sweep in its own transaction, then publish its department messages. A claim the sweep
+    fails on even alone goes to the dead list and never stops escalation for the others."""
     started = time.perf_counter()
-    with app.sessions.begin() as session:
-        result = sweep(session, now=now or app.clock.now(), policy=app.policy,
-                       limit=limit or app.settings.sla_batch_size, worker=worker)
+    at, limit = now or app.clock.now(), limit or app.settings.sla_batch_size
+
+    def run(ids):
+        with app.sessions.begin() as session:
+            return sweep(session, now=at, policy=app.policy, limit=limit, worker=worker, ids=ids)
+
+    def pending():
+        with app.sessions() as session:
+            return due_ids(session, at, limit)
+    parts = isolating(app.sessions, app.clock, "sla", run, pending)
+    result = SweepResult(taken=sum(p.taken for p in parts), fired=[f for p in parts for f in p.fired],
+                         outbox_ids=[i for p in parts for i in p.outbox_ids])
     STAGE_SECONDS.labels("sla").observe(time.perf_counter() - started)
     STAGE_ITEMS.labels("sla").inc(result.taken)
     if result.outbox_ids:

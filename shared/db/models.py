@@ -317,3 +317,21 @@ class SlaPolicyVersion(Base):
     rules: Mapped[dict] = mapped_column(Document)
     applied_at: Mapped[datetime] = mapped_column(UTCDateTime)
     retimed: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# --- the dead list (every stage) ------------------------------------------------------------------
+class DeadItem(Base):
+    """An item a stage could not process even on its own — a claim routing or the SLA sweep failed
+    on — set aside so it never blocks the items behind it. ``claimflow dead list|retry|drop``."""
+    __tablename__ = "dead_items"
+    __table_args__ = (UniqueConstraint("stage", "item_id", name="uq_dead_items_stage_item"),)
+
+    id: Mapped[int] = mapped_column(Key, primary_key=True)
+    stage: Mapped[str] = mapped_column(String(24))          # routing | sla
+    item_id: Mapped[int] = mapped_column(Key)               # the claim's id
+    status: Mapped[str] = mapped_column(String(12), index=True)   # dead | retried | dropped
+    reason: Mapped[str] = mapped_column(Text)               # the exception's type and message, cut short
+    digest: Mapped[str] = mapped_column(String(16))         # of the traceback's frames: one bug, one digest
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    failed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -16,7 +16,7 @@ import structlog
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import case, func, select
 
-from shared.db.models import Claim, InboxEvent, Notification, OutboxMessage, QuarantinedEvent
+from shared.db.models import Claim, DeadItem, InboxEvent, Notification, OutboxMessage, QuarantinedEvent
 from shared.lifecycle import OPEN
 from shared.schema import Status
 
@@ -32,6 +32,7 @@ RUNNING = {
 }
 DUE = {"first_response": Claim.first_response_due, "decision": Claim.decision_due, "closure": Claim.closure_due}
 UNASSIGNED = "unassigned"
+DEAD_LIST_STAGES = ("routing", "sla")   # the stages that set items aside (shared.dead_list)
 
 FAMILIES = {   # name: (help, labels)
     "claimflow_open_claims": ("Claims not yet closed, by department, status and escalation level",
@@ -46,6 +47,8 @@ FAMILIES = {   # name: (help, labels)
     "claimflow_backlog_oldest_seconds": ("Age of the oldest waiting item of a stage's backlog; 0 when empty",
                                          ["stage"]),
     "claimflow_quarantine_events": ("Events in quarantine now, by reason code", ["reason"]),
+    "claimflow_dead_items": ("Items a stage set aside in the dead list and nobody retried or dropped yet "
+                             "(claimflow dead list)", ["stage"]),
     "claimflow_database_gauges_up": ("1 if the last read of these gauges from the database succeeded", []),
 }
 
@@ -107,6 +110,10 @@ class DatabaseGauges:
         for reason, n in session.execute(select(QuarantinedEvent.reason, func.count())
                                          .group_by(QuarantinedEvent.reason)):
             family["claimflow_quarantine_events"].add_metric([reason], n)
+        dead = dict(session.execute(select(DeadItem.stage, func.count()).where(DeadItem.status == "dead")
+                                    .group_by(DeadItem.stage)).all())
+        for stage in DEAD_LIST_STAGES:
+            family["claimflow_dead_items"].add_metric([stage], dead.get(stage, 0))
         return list(family.values())
 
 

@@ -72,6 +72,8 @@ STAGE_SECONDS = Histogram("claimflow_stage_seconds",
 STAGE_ITEMS = Counter("claimflow_stage_items_total", "Items processed by a pipeline stage", ["stage"])
 STAGE_ERRORS = Counter("claimflow_stage_errors_total", "Batches that failed in a stage", ["stage"])
 REDRIVEN = Counter("claimflow_redriven_total", "Stuck items re-driven from the database", ["stage"])
+ITEMS_SET_ASIDE = Counter("claimflow_items_set_aside_total",
+                          "Items a stage failed on even alone, set aside in the dead list", ["stage"])
 
 #: Label names a claimflow metric may carry: each one a small, closed vocabulary.
 BOUNDED_LABELS = frozenset({"channel", "reason", "outcome", "department", "category", "from_department",
