@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Mapping
 
 from notify_worker.delivery import Outgoing
-from notify_worker.recipients import NotifyPolicy
+from shared.notify_policy import NotifyPolicy
 from notify_worker.rendering import Templates
 
 

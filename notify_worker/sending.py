@@ -22,7 +22,7 @@ from notify_worker.compose import compose, expand
 from notify_worker.confirmation import Confirmation
 from notify_worker.delivery import Channel, DeliveryError, LeaseLost, Permanent, Transient
 from notify_worker.enqueue import insert_once
-from notify_worker.recipients import NotifyPolicy
+from shared.notify_policy import NotifyPolicy
 from notify_worker.rendering import RenderError, Templates
 from shared.db.engine import make_sessionmaker
 from shared.db.models import Notification

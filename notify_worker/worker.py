@@ -12,7 +12,7 @@ import structlog
 from notify_worker.delivery.sms import SmsChannel
 from notify_worker.delivery.smtp import SmtpChannel
 from notify_worker.delivery.webhook import WebhookChannel
-from notify_worker.recipients import parse_notifications
+from shared.notify_policy import parse_notifications
 from notify_worker.rendering import Templates
 from notify_worker.sending import Delivery, Retries, Sender
 from shared.bootstrap import App

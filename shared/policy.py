@@ -126,6 +126,16 @@ def _routing_section(spec) -> dict:
     return out
 
 
+def _check_other_sections(doc: dict, source: str, departments) -> None:
+    """``closing:`` and ``notifications:`` are parsed by the parts that use them, but checked here,
+    with the whole file: a typo stops the process at start-up with one line, instead of failing
+    the housekeeping every minute while /healthz stays green."""
+    from shared.closing_policy import parse_closing
+    from shared.notify_policy import parse_notifications
+    parse_closing(doc, source)
+    parse_notifications(doc, source, departments)
+
+
 def parse_policy(doc: dict, source: str = "") -> Policy:
     if not isinstance(doc, dict):
         raise PolicyError(f"{source}: the policy must be a YAML mapping")
@@ -154,6 +164,7 @@ def parse_policy(doc: dict, source: str = "") -> Policy:
         if triage is not None and triage not in departments:
             raise PolicyError(f"triage_department {triage!r} is not among departments")
         routing = _routing_section(doc.get("routing"))
+        _check_other_sections(doc, source, departments)
         return Policy(
             **routing,
             triage_department=triage,

@@ -12,7 +12,7 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.closing.policy import ClosingPolicy, parse_closing
+from shared.closing_policy import ClosingPolicy, parse_closing
 from services.closing.replies import claims_with_replies, unanswered_replies
 from services.closing.satisfaction import (AWAITING, Refused, answer_of, answer_steps, archive_steps,
                                            silence_steps)

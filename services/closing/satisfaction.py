@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from services.closing.policy import ClosingPolicy
+from shared.closing_policy import ClosingPolicy
 from shared.lifecycle import transition
 from shared.schema import Status
 

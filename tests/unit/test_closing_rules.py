@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from services.closing.policy import ClosingPolicy, parse_closing
+from shared.closing_policy import ClosingPolicy, parse_closing
 from services.closing.satisfaction import (ClaimState, Refused, answer_of, answer_steps, archive_steps,
                                            score_in_reply, silence_steps)
 from services.closing.survey_token import TokenExpired, TokenRefused, issue, verify
@@ -170,7 +170,7 @@ def test_a_reply_without_a_score_is_a_dispute_unless_the_policy_says_answer():
 # --- the policy section -------------------------------------------------------------------------
 
 def test_the_bundled_policy_has_a_closing_section_and_a_file_without_one_gets_defaults():
-    from services.closing.policy import load_closing_policy
+    from shared.closing_policy import load_closing_policy
     assert load_closing_policy() == ClosingPolicy(14, 30, 2, 365, "dispute")
     assert parse_closing({"departments": {}}) == ClosingPolicy()
 

@@ -66,6 +66,13 @@ def test_base_document_parses():
     ({"fallback_category": "misc"}, ["fallback_category", "misc"]),
     ({"categories__defect__keywords": ["  "]}, ["defect", "keyword"]),
     ({"priority__high_keywords": ["!"]}, ["high_keywords"]),
+    # closing: and notifications: are checked with the whole file, at load, not at the first housekeeping
+    ({"closing": {"answer_dayz": 7}}, ["closing", "answer_dayz", "answer_days"]),
+    ({"closing": {"answer_days": "two weeks"}}, ["closing", "two weeks"]),
+    ({"closing": {"low_score": 9}}, ["closing.low_score"]),
+    ({"notifications": {"staff_langauge": "en"}}, ["notifications", "staff_langauge"]),
+    ({"notifications": {"departments": {"repairs": {"lead": {"email": ["x@example.com"]}}}}},
+     ["notifications.departments.repairs"]),
 ])
 def test_broken_policy_is_a_policy_error_that_says_where(changes, words):
     with pytest.raises(PolicyError) as err:

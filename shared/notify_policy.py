@@ -1,4 +1,5 @@
-"""The ``notifications:`` section of the retailer's policy file: who among staff is told, at which
+"""The ``notifications:`` section of the retailer's policy file (checked with the rest of the file
+when it is loaded, ``shared.policy.parse_policy``): who among staff is told, at which
 e-mail addresses and webhooks, in which language, and where customers check a claim's status."""
 from __future__ import annotations
 
@@ -58,6 +59,10 @@ def parse_notifications(doc: dict | None, source: str = "", departments=None) ->
     section = (doc or {}).get("notifications") or {}
     if not isinstance(section, dict):
         raise PolicyError(f"{source}: notifications must be a mapping")
+    known = ("staff_language", "status_url", "departments", "head_of_claims", "management")
+    unknown = sorted(map(str, set(section) - set(known)))
+    if unknown:
+        raise PolicyError(f"{source}: notifications: unknown setting {', '.join(unknown)} (known: {', '.join(known)})")
     language = str(section.get("staff_language", "ru"))
     if language not in ("ru", "en"):
         raise PolicyError(f"{source}: notifications.staff_language must be ru or en, not {language!r}")

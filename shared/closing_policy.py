@@ -1,4 +1,5 @@
-"""The ``closing:`` section of the retailer's policy file: how long a customer has to answer, how
+"""The ``closing:`` section of the retailer's policy file (checked with the rest of the file when
+it is loaded, ``shared.policy.parse_policy``): how long a customer has to answer, how
 long after closing a low score or a dispute reopens a claim, what a low score is, and how long a
 closed claim stays before the archive. A policy file without the section gets these defaults."""
 from __future__ import annotations
@@ -42,6 +43,10 @@ def parse_closing(doc: dict | None, source: str = "") -> ClosingPolicy:
     section = (doc or {}).get("closing") or {}
     if not isinstance(section, dict):
         raise PolicyError(f"{source}: closing must be a mapping")
+    unknown = sorted(map(str, set(section) - set(ClosingPolicy.__dataclass_fields__)))
+    if unknown:     # a typo would otherwise leave the default in force, silently
+        raise PolicyError(f"{source}: closing: unknown setting {', '.join(unknown)} "
+                          f"(known: {', '.join(ClosingPolicy.__dataclass_fields__)})")
     default = ClosingPolicy()
     try:
         found = ClosingPolicy(
