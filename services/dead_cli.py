@@ -10,7 +10,7 @@ import click
 from services.cli_support import open_app as _app
 
 
-@click.group(help="The dead list: items a stage (routing, sla) failed on even alone, set aside so that "
+@click.group(help="The dead list: items a stage (routing, sla, outbox) failed on even alone, set aside so that "
                   "the items behind them flow on.")
 def dead() -> None:
     pass

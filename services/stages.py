@@ -147,7 +147,8 @@ BACKLOGS = {
         Claim.status == "registered", Claim.department.is_(None), _older(Claim.updated_at, t),
         Claim.id.not_in(set_aside_ids("routing"))))),
     "outbox": Backlog(lambda s, t: s.scalar(select(func.count()).select_from(OutboxMessage).where(
-        OutboxMessage.published_at.is_(None), _older(OutboxMessage.created_at, t)))),
+        OutboxMessage.published_at.is_(None), _older(OutboxMessage.created_at, t),
+        OutboxMessage.id.not_in(set_aside_ids("outbox"))))),
 }
 
 STEPS = {"intake": intake_step, "routing": routing_step}

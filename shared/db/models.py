@@ -327,8 +327,8 @@ class DeadItem(Base):
     __table_args__ = (UniqueConstraint("stage", "item_id", name="uq_dead_items_stage_item"),)
 
     id: Mapped[int] = mapped_column(Key, primary_key=True)
-    stage: Mapped[str] = mapped_column(String(24))          # routing | sla
-    item_id: Mapped[int] = mapped_column(Key)               # the claim's id
+    stage: Mapped[str] = mapped_column(String(24))          # routing | sla | outbox
+    item_id: Mapped[int] = mapped_column(Key)               # the claim's id (the outbox row's for outbox)
     status: Mapped[str] = mapped_column(String(12), index=True)   # dead | retried | dropped
     reason: Mapped[str] = mapped_column(Text)               # the exception's type and message, cut short
     digest: Mapped[str] = mapped_column(String(16))         # of the traceback's frames: one bug, one digest

@@ -16,6 +16,7 @@ import structlog
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import case, func, select
 
+from shared.dead_list import set_aside_ids
 from shared.db.models import Claim, DeadItem, InboxEvent, Notification, OutboxMessage, QuarantinedEvent
 from shared.lifecycle import OPEN
 from shared.schema import Status
@@ -32,7 +33,7 @@ RUNNING = {
 }
 DUE = {"first_response": Claim.first_response_due, "decision": Claim.decision_due, "closure": Claim.closure_due}
 UNASSIGNED = "unassigned"
-DEAD_LIST_STAGES = ("routing", "sla")   # the stages that set items aside (shared.dead_list)
+DEAD_LIST_STAGES = ("routing", "sla", "outbox")   # the stages that set items aside (shared.dead_list)
 
 FAMILIES = {   # name: (help, labels)
     "claimflow_open_claims": ("Claims not yet closed, by department, status and escalation level",
@@ -122,8 +123,10 @@ def _backlogs(session, now: datetime) -> dict[str, tuple[int, datetime | None]]:
     queries = {
         "intake": select(func.count(), func.min(InboxEvent.accepted_at)).where(InboxEvent.status == "pending"),
         "routing": select(func.count(), func.min(Claim.registered_at)).where(
-            Claim.status == Status.REGISTERED.value, Claim.department.is_(None)),
-        "outbox": select(func.count(), func.min(OutboxMessage.created_at)).where(OutboxMessage.published_at.is_(None)),
+            Claim.status == Status.REGISTERED.value, Claim.department.is_(None),
+            Claim.id.not_in(set_aside_ids("routing"))),
+        "outbox": select(func.count(), func.min(OutboxMessage.created_at)).where(
+            OutboxMessage.published_at.is_(None), OutboxMessage.id.not_in(set_aside_ids("outbox"))),
         "notify": select(func.count(), func.min(Notification.next_attempt_at)).where(
             Notification.status == "pending", Notification.next_attempt_at <= now),
     }

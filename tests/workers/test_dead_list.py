@@ -108,4 +108,46 @@ def test_the_dead_list_is_a_gauge_operations_can_alert_on(app):
         pass
     families = {f.name: f for f in DatabaseGauges(app.sessions, app.clock, ttl=0).collect()}
     samples = {s.labels["stage"]: s.value for s in families["claimflow_dead_items"].samples}
-    assert samples == {"routing": 1, "sla": 0}
+    assert samples == {"routing": 1, "sla": 0, "outbox": 0}
+
+
+def test_a_message_for_a_department_the_policy_dropped_is_set_aside_and_the_rest_published(app):
+    from shared.db.models import OutboxMessage
+    from shared.messaging.outbox import MAX_ATTEMPTS
+    while routing_step(app):
+        pass
+    with app.sessions.begin() as s:        # thirty messages wait; one is for a department no longer there
+        rows = s.scalars(select(OutboxMessage).order_by(OutboxMessage.id).limit(30)).all()
+        for row in rows:
+            row.published_at = None
+        rows[3].routing_key = "repairs"
+        bad_id = rows[3].id
+    assert app.relay.publish_pending() == 29          # the others go at once, in the same call
+    for _ in range(MAX_ATTEMPTS):
+        app.relay.publish_pending()
+    with app.sessions() as s:
+        [dead] = s.scalars(select(DeadItem)).all()
+        assert s.get(OutboxMessage, bad_id).published_at is None
+    assert (dead.stage, dead.item_id, dead.status) == ("outbox", bad_id, "dead")
+    assert "repairs" in dead.reason
+    assert app.relay.publish_pending() == 0         # left alone: no more refusals, nothing else waits
+
+
+def test_an_unreachable_broker_sets_nothing_aside(app):
+    from shared.db.models import OutboxMessage
+    from shared.messaging.outbox import MAX_ATTEMPTS
+    while routing_step(app):
+        pass
+    with app.sessions.begin() as s:
+        for row in s.scalars(select(OutboxMessage).limit(10)):
+            row.published_at = None
+
+    def down(messages):
+        raise ConnectionRefusedError("broker down")
+    app.relay.queues.publish_many, real = down, app.relay.queues.publish_many
+    for _ in range(MAX_ATTEMPTS + 2):
+        assert app.relay.publish_pending() == 0
+    with app.sessions() as s:
+        assert s.scalars(select(DeadItem)).all() == []
+    app.relay.queues.publish_many = real
+    assert app.relay.publish_pending() == 10
