@@ -15,7 +15,7 @@ from shared.clock import FrozenClock
 from shared.db.models import Claim, ClaimHistory, OutboxMessage
 from tests.helpers import drain_with_kombu
 
-NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+NOW = datetime(2026, 11, 3, 10, 0, tzinfo=UTC)     # after the synthetic events were received
 
 
 def _claims(app):
