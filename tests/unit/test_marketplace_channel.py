@@ -18,6 +18,7 @@ from intake_worker.validation import Refused, check_envelope
 from shared.schema import (Attachment, Channel, Customer, Envelope, NormalisedClaim, QuarantineReason as R,
                            Rejection, Resolution)
 from tests.helpers import claim_of, rejected
+from tests.conftest import unavailable  # fails, not skips, when CLAIMFLOW_REQUIRE_SERVICES=1
 
 RU = NormaliseContext("RU")
 RECEIVED = datetime(2026, 10, 15, 9, 0, tzinfo=timezone.utc)
@@ -360,7 +361,7 @@ DATA = Path(os.environ.get("CLAIMFLOW_SAMPLE_DATA", Path(__file__).resolve().par
 def sample() -> list[tuple[Envelope, dict]]:
     events, truth = DATA / "sample-events.jsonl", DATA / "sample-truth.jsonl"
     if not events.exists() or not truth.exists():
-        pytest.skip(f"no sample events in {DATA}")
+        unavailable("the sample events", f"none in {DATA}")
     truths = [json.loads(t) for t in truth.read_text(encoding="utf-8").splitlines() if t.strip()]
     found = []
     for raw, t in zip(events.read_bytes().split(b"\n"), truths):

@@ -16,6 +16,7 @@ from intake_worker.validation import Refused, check_envelope
 from shared.schema import (Attachment, Channel, Envelope, NormalisedClaim, QuarantineReason as R, Rejection,
                            Resolution)
 from tests.helpers import claim_of, rejected
+from tests.conftest import unavailable  # fails, not skips, when CLAIMFLOW_REQUIRE_SERVICES=1
 
 RU = NormaliseContext("RU")
 RECEIVED = datetime(2026, 11, 20, 10, 15, tzinfo=timezone(timedelta(hours=3)))
@@ -329,7 +330,7 @@ DATA = Path(os.environ.get("CLAIMFLOW_SAMPLE_DATA", Path(__file__).resolve().par
 def sample(channel: str) -> list[tuple[Envelope, dict]]:
     events, truth = DATA / "sample-events.jsonl", DATA / "sample-truth.jsonl"
     if not events.exists() or not truth.exists():
-        pytest.skip(f"no sample events in {DATA}")
+        unavailable("the sample events", f"none in {DATA}")
     lines = events.read_bytes().split(b"\n")
     truths = [json.loads(t) for t in truth.read_text(encoding="utf-8").splitlines() if t.strip()]
     found = []
