@@ -14,7 +14,6 @@ from dataclasses import dataclass
 import dramatiq
 import structlog
 from sqlalchemy import func, select
-from sqlalchemy.exc import DBAPIError
 
 from intake_worker.blobs import BlobStore
 from intake_worker.channels import NormaliseContext
@@ -58,15 +57,16 @@ def _register(app: App, ids: list[int] | None = None) -> IntakeBatch:
 
 
 def _register_one_by_one(app: App) -> IntakeBatch:
-    """After a batch failed on something other than a lost connection: each event in its own
-    transaction, and the one that still fails is quarantined instead of blocking the rest."""
+    """After a batch failed on something other than a lost connection (the database refusing a
+    row, dedupe, the blob store, any bug): each event in its own transaction, and the one that
+    still fails is quarantined instead of blocking the rest."""
     with app.sessions() as session:
         ids = pending_ids(session, app.settings.batch_size)
     total = IntakeBatch()
     for inbox_id in ids:
         try:
             one = _register(app, [inbox_id])
-        except DBAPIError as exc:
+        except Exception as exc:   # noqa: BLE001 - whatever it is, it must not stop the events behind it
             if transient(exc):
                 raise
             with app.sessions.begin() as session:
@@ -81,7 +81,7 @@ def intake_step(app: App) -> int:
     with stage_run("intake"):
         try:
             batch = _register(app)
-        except DBAPIError as exc:
+        except Exception as exc:
             if transient(exc):
                 raise
             log.warning("intake.batch_failed_isolating", error=repr(exc)[:300])
