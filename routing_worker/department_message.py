@@ -2,6 +2,7 @@
 ``shared/messaging/schemas/department-claim.v1.json``, enough to act without calling back."""
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping, Sequence
 
 SCHEMA = "claimflow.department-claim"
@@ -46,3 +47,37 @@ def department_message(claim: Mapping, events: Sequence[tuple[str, str]], messag
         "escalation_level": claim["escalation_level"],
         **({"correlation_id": correlation_id} if correlation_id else {}),
     }
+
+
+def events_of(session, claim_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
+    """Each claim's (event_id, channel) pairs, oldest first: what its department message lists."""
+    from sqlalchemy import select
+
+    from shared.db.models import ClaimEvent
+    from shared.db.statements import in_values
+    found: dict[int, list[tuple[str, str]]] = {i: [] for i in claim_ids}
+    if claim_ids:
+        for row in session.execute(select(ClaimEvent.claim_id, ClaimEvent.event_id, ClaimEvent.channel)
+                                   .where(in_values(session, ClaimEvent.claim_id, claim_ids)).order_by(ClaimEvent.id)):
+            found[row.claim_id].append((row.event_id, row.channel))
+    return found
+
+
+def outbox_row(claim: Mapping, events: Sequence[tuple[str, str]], now) -> dict:
+    """The outbox row that carries ``claim`` (its columns by name) to its department's queue, under a
+    fresh message id: the one way every stage writes a department message."""
+    message_id = str(uuid.uuid4())
+    return {"message_id": message_id, "topic": "department", "routing_key": claim["department"],
+            "claim_id": claim["id"], "payload": department_message(claim, events, message_id),
+            "created_at": now, "published_at": None, "attempts": 0}
+
+
+def write_department_message(session, claim, now):
+    """Writes the department message of an ORM ``claim`` to the outbox (published after the commit);
+    returns the OutboxMessage, its id assigned."""
+    from shared.db.models import Claim, OutboxMessage
+    values = {c.key: getattr(claim, c.key) for c in Claim.__table__.columns}
+    message = OutboxMessage(**outbox_row(values, events_of(session, [claim.id])[claim.id], now))
+    session.add(message)
+    session.flush()
+    return message

@@ -3,7 +3,6 @@ department message to the outbox, in one transaction (one executemany per table)
 becomes ``routed`` when the broker confirms its message (``routing_worker.confirmation``)."""
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 
 import structlog
@@ -11,7 +10,7 @@ from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from routing_worker.classify import classify
-from routing_worker.department_message import department_message
+from routing_worker.department_message import events_of, outbox_row
 from routing_worker.model import BatchPredictions
 from shared.db.models import Claim, ClaimEvent, ClaimHistory, OutboxMessage
 from shared.dead_list import set_aside_ids
@@ -58,14 +57,6 @@ def _customers_with_open_claims(session: Session, claims: list[dict]) -> dict[in
     return {c["id"]: earlier(c) for c in claims}
 
 
-def _events_of(session: Session, claim_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
-    events: dict[int, list[tuple[str, str]]] = {i: [] for i in claim_ids}
-    for row in session.execute(select(EVENTS.c.claim_id, EVENTS.c.event_id, EVENTS.c.channel)
-                               .where(in_values(session, EVENTS.c.claim_id, claim_ids)).order_by(EVENTS.c.id)):
-        events[row.claim_id].append((row.event_id, row.channel))
-    return events
-
-
 def text_of(claim: dict) -> str:
     """What routing reads of a claim: its subject and description."""
     return "\n".join(p for p in (claim["subject"], claim["description"]) if p)
@@ -106,7 +97,7 @@ def route_pending(session: Session, *, now, batch_size: int, policy: Policy, mod
         return batch
     claims = [dict(r) for r in rows]
     repeat = _customers_with_open_claims(session, claims)
-    events = _events_of(session, [c["id"] for c in claims])
+    events = events_of(session, [c["id"] for c in claims])
     if model is not None:          # the whole batch in one call to the model
         model = BatchPredictions(model, [text_of(c) for c in claims])
     routed = [route(c, policy, now, repeat.get(c["id"], False), model) for c in claims]
@@ -120,11 +111,7 @@ def route_pending(session: Session, *, now, batch_size: int, policy: Policy, mod
          "data": {"confidence": c["confidence"], "evidence": c["details"]["evidence"]}} for c in routed])
     messages = []
     for c in routed:
-        message_id = str(uuid.uuid4())
-        as_delivered = {**c, "status": Status.ROUTED.value, "routed_at": now}
-        messages.append({"message_id": message_id, "topic": "department", "routing_key": c["department"],
-                         "claim_id": c["id"], "payload": department_message(as_delivered, events[c["id"]], message_id),
-                         "created_at": now, "published_at": None, "attempts": 0})
+        messages.append(outbox_row({**c, "status": Status.ROUTED.value, "routed_at": now}, events[c["id"]], now))
         with bound_claim(c):
             log.info("claim.classified", claim_number=c["claim_number"], event_ids=[e for e, _ in events[c["id"]]],
                      department=c["department"], category=c["category"], priority=c["priority"])

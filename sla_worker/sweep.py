@@ -10,7 +10,6 @@ levels — and store each claim's next moment. In the caller's transaction:
   transaction, and the caller publishes after commit."""
 from __future__ import annotations
 
-import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,9 +19,9 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from notify_worker.enqueue import insert_many, staff_values
-from routing_worker.department_message import department_message
+from routing_worker.department_message import events_of, outbox_row
 from shared.dead_list import set_aside_ids
-from shared.db.models import Claim, ClaimEvent, ClaimHistory, OutboxMessage, SlaEscalation
+from shared.db.models import Claim, ClaimHistory, OutboxMessage, SlaEscalation
 from shared.db.statements import claim_work, in_values, insert_ignoring_conflicts, insert_rows
 from shared.observability.logging import bound_claim
 from shared.observability.metrics import ESCALATIONS, SLA_BREACHES, SLA_WARNINGS
@@ -31,7 +30,7 @@ from sla_worker.claim_clocks import DUE_COLUMN, clocks, highest_level, timing
 from sla_worker.clocks import Level, due_escalations
 
 log = structlog.get_logger("sla")
-CLAIMS, FIRED, EVENTS = Claim.__table__, SlaEscalation.__table__, ClaimEvent.__table__
+CLAIMS, FIRED = Claim.__table__, SlaEscalation.__table__
 STAGE = "sla"
 
 
@@ -113,7 +112,7 @@ def _store_timing(session: Session, updates: list[dict]) -> None:
 
 def _announce(session: Session, claims: dict[int, dict], fresh: list[dict], now: datetime) -> list[int]:
     """History, staff notices and one department message per claim for what fired."""
-    history, messages, notices, per_claim = [], [], [], defaultdict(list)
+    history, notices, per_claim = [], [], defaultdict(list)
     for w in fresh:
         claim, level = claims[w["claim_id"]], Level(w["level"])
         per_claim[w["claim_id"]].append(w)
@@ -137,16 +136,7 @@ def _announce(session: Session, claims: dict[int, dict], fresh: list[dict], now:
                      department=claim["department"])
     session.execute(insert(ClaimHistory.__table__), history)
     insert_many(session, notices)      # the staff are told once: the notices' keys are unique
-    events: dict[int, list[tuple[str, str]]] = defaultdict(list)
-    for row in session.execute(select(EVENTS.c.claim_id, EVENTS.c.event_id, EVENTS.c.channel)
-                               .where(in_values(session, EVENTS.c.claim_id, list(per_claim))).order_by(EVENTS.c.id)):
-        events[row.claim_id].append((row.event_id, row.channel))
-    for claim_id in per_claim:
-        claim = claims[claim_id]
-        if not claim["department"]:
-            continue
-        message_id = str(uuid.uuid4())
-        messages.append({"message_id": message_id, "topic": "department", "routing_key": claim["department"],
-                         "claim_id": claim_id, "payload": department_message(claim, events[claim_id], message_id),
-                         "created_at": now, "published_at": None, "attempts": 0})
+    events = events_of(session, list(per_claim))
+    messages = [outbox_row(claims[claim_id], events[claim_id], now) for claim_id in per_claim
+                if claims[claim_id]["department"]]
     return insert_rows(session, OutboxMessage.__table__, messages)

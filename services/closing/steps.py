@@ -3,7 +3,6 @@ with its history row (and the actor), its closing report, its customer notice an
 the department's message — all in the caller's transaction."""
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -12,11 +11,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from notify_worker.enqueue import notify_customer
-from routing_worker.department_message import department_message
+from routing_worker.department_message import write_department_message
 from services.closing.report import write_report
 from services.closing.satisfaction import ClaimState, Step
 from services.closing.survey_token import issue, survey_url
-from shared.db.models import Claim, ClaimEvent, ClaimExecution, ClaimHistory, OutboxMessage
+from shared.db.models import Claim, ClaimExecution, ClaimHistory
 from shared.schema import Status
 from sla_worker.claim_clocks import FINISHED
 from sla_worker.retiming import record_transition, retime
@@ -67,16 +66,7 @@ def _department_message(session: Session, claim: Claim, now: datetime) -> int | 
     """A reopened claim goes back to its department's queue (published after the commit)."""
     if not claim.department:
         return None
-    events = session.execute(select(ClaimEvent.event_id, ClaimEvent.channel)
-                             .where(ClaimEvent.claim_id == claim.id).order_by(ClaimEvent.id)).all()
-    values = {c.key: getattr(claim, c.key) for c in Claim.__table__.columns}
-    message_id = str(uuid.uuid4())
-    row = OutboxMessage(message_id=message_id, topic="department", routing_key=claim.department, claim_id=claim.id,
-                        payload=department_message(values, events, message_id), created_at=now,
-                        published_at=None, attempts=0)
-    session.add(row)
-    session.flush()
-    return row.id
+    return write_department_message(session, claim, now).id
 
 
 def apply_steps(session: Session, claim: Claim, steps: list[Step], actor: str, now: datetime, *,

@@ -3,7 +3,6 @@
 decision, execution or outbox message, and publish a rerouted claim's message after the commit."""
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 
 import structlog
@@ -12,13 +11,13 @@ from sqlalchemy.orm import Session
 
 from notify_worker.changes import customer_notice
 from notify_worker.enqueue import notify_customer, notify_staff
-from routing_worker.department_message import department_message
+from routing_worker.department_message import write_department_message
 from services.closing.closing import survey_link
 from services.departments.keys import Principal
 from services.departments.transitions import Change, may_access
 from shared.bootstrap import App
 from shared.claim_number import parse_claim_number
-from shared.db.models import Claim, ClaimDecision, ClaimEvent, ClaimExecution, ClaimHistory, OutboxMessage
+from shared.db.models import Claim, ClaimDecision, ClaimExecution, ClaimHistory
 from shared.observability.logging import bound_claim
 from sla_worker.retiming import record_transition, retime
 
@@ -122,15 +121,8 @@ def _record(session: Session, claim: Claim, change: Change, principal: Principal
         claim.category = change.category or claim.category
         claim.status, claim.updated_at = change.target.value, now
         session.flush()
-        events = session.execute(select(ClaimEvent.event_id, ClaimEvent.channel)
-                                 .where(ClaimEvent.claim_id == claim.id).order_by(ClaimEvent.id)).all()
-        row_values = {c.key: getattr(claim, c.key) for c in Claim.__table__.columns}
-        message_id = str(uuid.uuid4())
-        message = OutboxMessage(message_id=message_id, topic="department", routing_key=change.department,
-                                claim_id=claim.id, payload=department_message(row_values, events, message_id),
-                                created_at=now, published_at=None, attempts=0)
-        session.add(message)
-        session.flush()
+        message = write_department_message(session, claim, now)
+        message_id = message.message_id
         data["message_id"], outbox_id = message_id, message.id
         # the new department's queue and lead hear of the claim as of a new one
         notify_staff(session, claim, "new_claim", now, context={"discriminator": message_id})
