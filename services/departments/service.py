@@ -19,6 +19,7 @@ from shared.bootstrap import App
 from shared.claim_number import parse_claim_number
 from shared.db.models import Claim, ClaimDecision, ClaimExecution, ClaimHistory
 from shared.observability.logging import bound_claim
+from shared.observability.metrics import CLAIMS_REROUTED
 from sla_worker.retiming import record_transition, retime
 
 log = structlog.get_logger("departments")
@@ -117,6 +118,7 @@ def _record(session: Session, claim: Claim, change: Change, principal: Principal
         session.flush()
         data["execution_id"] = row.id
     if change.department is not None:
+        CLAIMS_REROUTED.labels(claim.department or "none", change.department).inc()
         claim.department, claim.routed_at = change.department, now
         claim.category = change.category or claim.category
         claim.status, claim.updated_at = change.target.value, now

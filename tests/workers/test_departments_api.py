@@ -266,8 +266,11 @@ def test_a_reroute_hands_the_claim_and_its_message_to_the_new_department(client,
           422, "unknown_department")
     error(client.post(f"{BASE}/{world['own']}/reroute", json={"department": world["dept"], "reason": "r"},
                       headers=own), 422, "same_department")
+    from shared.observability.metrics import CLAIMS_REROUTED
+    counted = CLAIMS_REROUTED.labels(world["dept"], world["other_dept"])._value.get()
     moved = client.post(f"{BASE}/{world['own']}/reroute", json={"department": world["other_dept"],
                                                                  "reason": "это доставка"}, headers=own)
+    assert CLAIMS_REROUTED.labels(world["dept"], world["other_dept"])._value.get() == counted + 1   # the panel's figure
     assert moved.status_code == 200 and (moved.json()["status"], moved.json()["department"]) == (
         "routed", world["other_dept"])
     [message] = drain_with_kombu(url, [app.department_queues.queue_name(world["other_dept"])], idle=0.5)
