@@ -12,6 +12,7 @@ import structlog
 from notify_worker.delivery.sms import SmsChannel
 from notify_worker.delivery.smtp import SmtpChannel
 from notify_worker.delivery.webhook import WebhookChannel
+from shared.heartbeat import Heartbeat
 from shared.notify_policy import parse_notifications
 from notify_worker.rendering import Templates
 from notify_worker.sending import Delivery, Retries, Sender
@@ -55,6 +56,7 @@ class NotifyWorker:
         self.stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._switch_interval: float | None = None
+        self._heartbeats: dict[str, Heartbeat] = {}
 
     def sender(self) -> Sender:
         settings = self.app.settings
@@ -66,11 +68,12 @@ class NotifyWorker:
     def nudge(self) -> None:
         self.wake.set()
 
-    def _loop(self) -> None:
+    def _loop(self, heartbeat: Heartbeat) -> None:
         sender = self.sender()
         poll = self.app.settings.notify_poll_seconds
         try:
             while not self.stopping.is_set():
+                heartbeat.beat()
                 started = time.perf_counter()
                 try:
                     n = sender.run_once()
@@ -99,14 +102,17 @@ class NotifyWorker:
         self._switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(min(self._switch_interval, SWITCH_INTERVAL))
         for i in range(self.threads):
-            thread = threading.Thread(target=self._loop, name=f"notify-{i}", daemon=True)
+            heartbeat = self._heartbeats[f"notify-{i}"] = Heartbeat(self.app.settings.stuck_after_seconds)
+            thread = threading.Thread(target=self._loop, args=(heartbeat,), name=f"notify-{i}", daemon=True)
             thread.start()
             self._threads.append(thread)
         log.info("worker.started", stages=["notify"], threads=self.threads)
         return self
 
     def alive(self) -> bool:
-        return bool(self._threads) and all(t.is_alive() for t in self._threads) and not self.stopping.is_set()
+        """Every sending thread runs and came round lately (none stuck in a send)."""
+        return (bool(self._threads) and all(t.is_alive() for t in self._threads) and not self.stopping.is_set()
+                and all(h.fresh() for h in self._heartbeats.values()))
 
     def stop(self, timeout: float = 30) -> None:
         self.stopping.set()

@@ -82,6 +82,8 @@ class Settings(BaseSettings):
                                           "this is quarantined as bad_timestamp (its deadlines would be nonsense)")
     received_at_max_ahead_hours: int = Field(24, ge=0, le=8760, description="an event dated further ahead than "
                                              "this is quarantined as bad_timestamp")
+    stuck_after_seconds: float = Field(300, ge=1, description="a worker loop that has not come round for this long "
+                                       "is stuck: /healthz answers 503 so the liveness probe restarts it")
     batch_size: int = Field(100, ge=1, le=5000, description="events (intake) or claims (routing) per database transaction")
     worker_threads: int = Field(4, ge=1, description="threads per worker process")
     queue_prefetch: int = Field(64, description="messages a worker holds in advance (Redis broker)")

@@ -15,6 +15,7 @@ import structlog
 from shared.bootstrap import App
 from shared.observability.metrics import STAGE_ERRORS, STAGE_ITEMS, STAGE_SECONDS
 from shared.dead_list import isolating
+from shared.heartbeat import Heartbeat
 from sla_worker.sweep import SweepResult, due_ids, sweep
 
 log = structlog.get_logger("sla")
@@ -51,6 +52,7 @@ class SlaWorker:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sla-sweep", daemon=True)
         self._housekept = 0.0
+        self.heartbeat = Heartbeat(app.settings.stuck_after_seconds)
 
     def start(self) -> "SlaWorker":
         from sla_worker.policy_versions import adopt
@@ -61,7 +63,8 @@ class SlaWorker:
         return self
 
     def alive(self) -> bool:
-        return self._thread.is_alive() and not self._stop.is_set()
+        """The sweep thread runs, and came round lately (not stuck in a sweep)."""
+        return self._thread.is_alive() and not self._stop.is_set() and self.heartbeat.fresh()
 
     def stop(self, timeout: float = 30) -> None:
         self._stop.set()
@@ -71,6 +74,7 @@ class SlaWorker:
     def _run(self) -> None:
         settings = self.app.settings
         while not self._stop.is_set():
+            self.heartbeat.beat()
             try:
                 result = sweep_once(self.app, worker=self.name)
                 self._housekeeping()

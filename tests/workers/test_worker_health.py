@@ -57,6 +57,59 @@ def test_healthz_turns_503_when_the_sla_sweep_thread_dies(app, monkeypatch):
         server.close()
 
 
+def test_healthz_turns_503_when_the_sla_sweep_is_stuck_though_its_thread_lives(embedded_settings, monkeypatch):
+    import threading
+    app = bootstrap(embedded_settings.model_copy(update={"stuck_after_seconds": 1}), configure_logs=False)
+    release = threading.Event()
+
+    def stuck(*args, **kwargs):       # a sweep that waits on something forever (a lock, a dead peer)
+        from sla_worker.sweep import SweepResult
+        release.wait(30)
+        return SweepResult()
+    worker = SlaWorker(app).start()
+    port = _port()
+    server = serve_worker_metrics(app, port, healthy=worker.alive)
+    try:
+        assert _health(port) == 200
+        monkeypatch.setattr(sla_module, "sweep_once", stuck)
+        deadline = time.monotonic() + 10
+        while worker.alive() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert worker._thread.is_alive()          # the thread lives on…
+        assert _health(port) == 503               # …but the probe hears that it is stuck
+    finally:
+        release.set()
+        worker.stop(timeout=5)
+        server.close()
+        app.close()
+
+
+def test_a_notify_worker_stuck_in_a_send_is_not_alive(embedded_settings, monkeypatch):
+    import threading
+
+    from notify_worker import worker as notify_module
+    app = bootstrap(embedded_settings.model_copy(update={"stuck_after_seconds": 1}), configure_logs=False)
+    release = threading.Event()
+    worker = notify_module.NotifyWorker(app, threads=1)
+    real_sender = worker.sender
+
+    def stuck_sender():
+        sender = real_sender()
+        sender.run_once = lambda: release.wait(30) and 0
+        return sender
+    monkeypatch.setattr(worker, "sender", stuck_sender)
+    worker.start()
+    try:
+        deadline = time.monotonic() + 10
+        while worker.alive() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not worker.alive() and all(t.is_alive() for t in worker._threads)
+    finally:
+        release.set()
+        worker.stop(timeout=5)
+        app.close()
+
+
 def test_a_stage_worker_is_alive_while_it_runs_and_not_after_it_stopped(app):
     worker = StageWorker(app, ("intake",), threads=1).start()
     try:
