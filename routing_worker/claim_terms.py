@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from shared.stemming import _cyrillic
 from shared.stemming import lemma as russian_lemma
 
 #: a clause ends at punctuation or a line break: a negation never reaches past it
@@ -27,10 +28,6 @@ _PASS_OVER = frozenset({"до", "конца", "совсем", "вообще", "�
 #: English negation scope in content words ("doesn't turn on": turn, on); Russian «не» governs one
 _EN_SCOPE = 2
 NEGATED = "не_"
-
-
-def _cyrillic(word: str) -> bool:
-    return "\u0400" <= word[0] <= "\u04ff"
 
 
 @lru_cache(maxsize=65536)
@@ -58,11 +55,9 @@ def term_of(word: str) -> str:
     return english_lemma(word)
 
 
-def _english_negation(word: str) -> tuple[bool, str]:
-    """("doesn't" → True, "does"); a plain negation word → (True, "")."""
-    if word.endswith("n't") or word.endswith("n’t"):
-        return True, word[:-3]
-    return word in _EN_NEGATIONS, ""
+def _english_negation(word: str) -> bool:
+    """"doesn't", "won't", "not", "never"…: a word that negates what follows."""
+    return word.endswith("n't") or word in _EN_NEGATIONS
 
 
 def words_and_clauses(text: str) -> list[list[str]]:
@@ -81,12 +76,9 @@ def terms(text: str) -> list[str]:
                 if word in _RU_NEGATIONS:
                     scope = 1
                     continue
-                negates = False
-            else:
-                negates, rest = _english_negation(word)
-                if negates:
-                    scope = _EN_SCOPE
-                    continue
+            elif _english_negation(word):
+                scope = _EN_SCOPE
+                continue
             if scope and word in _PASS_OVER:
                 continue
             term = term_of(word)
@@ -96,12 +88,6 @@ def terms(text: str) -> list[str]:
             else:
                 out.append(term)
     return out
-
-
-def content_terms(text: str) -> list[str]:
-    """The claim's lemmas without negation marks: what word vectors are looked up for."""
-    return [t for clause in words_and_clauses(text) for w in clause
-            if (t := term_of(w)) and not w.isdigit() and len(w) > 1]
 
 
 def analyse(text: str) -> list[str]:

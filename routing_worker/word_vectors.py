@@ -16,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from routing_worker.claim_terms import _cyrillic, term_of, words_and_clauses
+from routing_worker.claim_terms import term_of, words_and_clauses
+from shared.stemming import _cyrillic
 
 NAVEC_FILE = "data/emb/navec_news_v1_1B_250K_300d_100q.tar"
 

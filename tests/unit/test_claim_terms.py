@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from routing_worker.claim_terms import analyse, content_terms, english_lemma, terms
+from routing_worker.claim_terms import analyse, english_lemma, terms
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -50,10 +50,6 @@ def test_the_analyser_adds_pairs_of_neighbouring_terms():
 
 def test_unknown_english_words_stay_as_written():
     assert english_lemma("xyzzyq") == "xyzzyq"
-
-
-def test_content_terms_leave_out_numbers_and_single_letters():
-    assert content_terms("в заказе 12 чайник") == ["заказ", "чайник"]
 
 
 @pytest.fixture(scope="module")
