@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from routing_worker.classify import classify
 from routing_worker.department_message import events_of, outbox_row
 from routing_worker.model import BatchPredictions
+from routing_worker.training import text_of      # subject, then description: as the model was trained
 from shared.db.models import Claim, ClaimEvent, ClaimHistory, OutboxMessage
 from shared.dead_list import set_aside_ids
 from shared.db.statements import claim_work, in_values, insert_rows
@@ -55,11 +56,6 @@ def _customers_with_open_claims(session: Session, claims: list[dict]) -> dict[in
         return any(other < claim["id"] for key in keys if key[1] for other in by_contact.get(key, ()))
 
     return {c["id"]: earlier(c) for c in claims}
-
-
-def text_of(claim: dict) -> str:
-    """What routing reads of a claim: its subject and description."""
-    return "\n".join(p for p in (claim["subject"], claim["description"]) if p)
 
 
 def route(claim: dict, policy: Policy, now, repeat_customer: bool, model=None) -> dict:
