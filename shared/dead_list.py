@@ -38,16 +38,16 @@ def digest(exc: BaseException) -> str:
 def set_aside(session: Session, stage: str, item_id: int, exc: BaseException, now: datetime) -> None:
     """Record that ``item_id`` failed ``stage`` on its own; again after a retry, it counts an attempt."""
     from shared.observability.metrics import ITEMS_SET_ASIDE
-    reason = f"{type(exc).__name__}: {exc}"[:REASON_CHARS]
+    reason, bug = f"{type(exc).__name__}: {exc}"[:REASON_CHARS], digest(exc)
     found = session.scalar(select(DeadItem).where(DeadItem.stage == stage, DeadItem.item_id == item_id))
     if found is None:
-        session.add(DeadItem(stage=stage, item_id=item_id, status=DEAD, reason=reason, digest=digest(exc),
+        session.add(DeadItem(stage=stage, item_id=item_id, status=DEAD, reason=reason, digest=bug,
                              attempts=1, failed_at=now))
     else:
-        found.status, found.reason, found.digest = DEAD, reason, digest(exc)
+        found.status, found.reason, found.digest = DEAD, reason, bug
         found.attempts, found.failed_at, found.resolved_at = found.attempts + 1, now, None
     ITEMS_SET_ASIDE.labels(stage).inc()
-    log.error("stage.item_set_aside", stage=stage, item_id=item_id, error=type(exc).__name__, digest=digest(exc))
+    log.error("stage.item_set_aside", stage=stage, item_id=item_id, error=type(exc).__name__, digest=bug)
 
 
 def set_aside_ids(stage: str):
