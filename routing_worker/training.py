@@ -114,6 +114,9 @@ def read_rows(path: Path | str) -> list[dict]:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
     except OSError as e:
         raise ModelError(f"cannot read {path}: {e.strerror}") from None
+    except UnicodeDecodeError as e:
+        raise ModelError(f"{path} is not UTF-8 text (byte 0x{e.object[e.start]:02x} at {e.start}): "
+                         "a labelled file is JSON Lines") from None
     for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -121,7 +124,8 @@ def read_rows(path: Path | str) -> list[dict]:
             row = json.loads(line)
         except json.JSONDecodeError as e:
             raise ModelError(f"{path}:{n}: not JSON ({e.msg})") from None
-        if not isinstance(row, dict) or not row.get("category") or not text_of(row).strip():
+        if (not isinstance(row, dict) or not isinstance(row.get("category"), str) or not row["category"]
+                or not text_of(row).strip()):
             raise ModelError(f"{path}:{n}: a row needs \"category\" and \"text\" (or \"subject\"/\"description\")")
         rows.append(row)
     return rows

@@ -151,6 +151,16 @@ def test_read_rows_names_the_bad_line(tmp_path):
         read_rows(data)
 
 
+def test_read_rows_refuses_binary_files_and_categories_that_are_not_text(tmp_path):
+    data = tmp_path / "photo.jsonl"
+    data.write_bytes(b"\xff\xd8\xff\xe0 not json at all")
+    with pytest.raises(ModelError, match="not UTF-8"):
+        read_rows(data)
+    data.write_text('{"text": "чайник течёт", "category": 5}\n', encoding="utf-8")
+    with pytest.raises(ModelError, match=r"photo.jsonl:1"):
+        read_rows(data)
+
+
 # --- the shipped model ------------------------------------------------------------------------
 
 CLEAR = [    # written for this test; none of them is in routing_worker/data/training/
